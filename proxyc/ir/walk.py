@@ -1,0 +1,57 @@
+"""Helpers every dialect needs: walking the tree and reading/writing durations."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from .base import Node
+
+_UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_DURATION = re.compile(r"^(\d+)(us|ms|s|m|h|d)?$")
+# nginx also accepts compound times like "1m30s" and the units w, M, y.
+_NGINX_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|M|y)?")
+_NGINX_TIME = re.compile(r"(?:\d+(?:ms|s|m|h|d|w|M|y)?)+")
+_NGINX_UNITS_MS = {**_UNITS_MS, "w": 7 * 86_400_000, "M": 30 * 86_400_000, "y": 365 * 86_400_000}
+
+
+def iter_nodes(node: Node) -> Iterator[Node]:
+    """Every node below ``node`` (itself included), parents before children, in field order."""
+    yield node
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        if isinstance(value, Node):
+            yield from iter_nodes(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, Node):
+                    yield from iter_nodes(item)
+
+
+def parse_duration(text: str, *, default_unit: str = "ms") -> int | None:
+    """``"5s"`` → 5000. A bare number takes ``default_unit`` (HAProxy: ms, nginx: s).
+    Returns None when the text is not a duration."""
+    m = _DURATION.match(text)
+    if m:
+        value = int(m.group(1)) * _UNITS_MS[m.group(2) or default_unit]
+        return int(value)
+    return None
+
+
+def parse_nginx_duration(text: str) -> int | None:
+    """nginx times: ``30``, ``30s``, ``1m30s``, ``500ms``; a bare number is seconds."""
+    if not _NGINX_TIME.fullmatch(text):
+        return None
+    total = 0
+    for number, unit in _NGINX_PART.findall(text):
+        total += int(number) * _NGINX_UNITS_MS[unit or "s"]
+    return total
+
+
+def format_duration(ms: int) -> str:
+    """5000 → ``"5s"``; the largest unit that divides the value exactly (so it reads back)."""
+    if ms == 0:
+        return "0s"
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
