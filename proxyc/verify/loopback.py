@@ -36,3 +36,21 @@ def listens_to_loopback(cfg: ir.Config, ports: dict[tuple[str, int], int],
             lst.address = host
             lst.port = ports.get((fe.name, lst.port), lst.port)
     return copy
+
+
+def names_to_loopback(cfg: ir.Config, host: str = "127.0.0.1") -> tuple[ir.Config, set[str]]:
+    """A copy where servers addressed by a DNS name point at ``host``; IP addresses are kept.
+    Used by ``--check``: nginx and HAProxy refuse to start when a name does not resolve, and
+    container names never resolve outside their Docker network. Returns the names replaced."""
+    import ipaddress
+
+    copy = cfg.model_copy(deep=True)
+    replaced: set[str] = set()
+    for up in copy.upstreams:
+        for srv in up.servers:
+            try:
+                ipaddress.ip_address(srv.host)
+            except ValueError:
+                replaced.add(srv.host)
+                srv.host = host
+    return copy, replaced
