@@ -1,0 +1,96 @@
+"""Validation: each problem that makes an IR invalid is one diagnostic at the exact spot."""
+import pytest
+
+from proxyc.dialects.pxc.reader import read
+from proxyc.validate import validate
+
+BASE = """defaults {
+    mode %s
+}
+"""
+
+
+def problems(body: str, mode: str = "http") -> list[tuple[str, int, int, str]]:
+    text = BASE % mode + body
+    cfg, diags = read(text, "t.pxc")
+    assert cfg is not None, diags
+    return [(d.code, d.line, d.col, d.message) for d in diags + validate(cfg)]
+
+
+CASES = [
+    (
+        "unknown upstream",
+        "frontend f {\n    listen :80\n    default nope\n}\nupstream nope2 {\n    server a 1.2.3.4:80\n}\n",
+        ("V101", 6, 13, "unknown upstream 'nope'"),
+    ),
+    (
+        "unknown acl",
+        "frontend f {\n    listen :80\n    acl api path prefix /api\n    use u if apii\n    default u\n}\nupstream u {\n    server a 1.2.3.4:80\n}\n",
+        ("V102", 7, 14, "unknown ACL 'apii'"),
+    ),
+    (
+        "duplicate upstream",
+        "frontend f {\n    listen :80\n    default u\n}\nupstream u {\n    server a 1.2.3.4:80\n}\nupstream u {\n    server b 1.2.3.4:81\n}\n",
+        ("V103", 11, 10, "duplicate upstream name 'u' (first defined at line 8)"),
+    ),
+    (
+        "duplicate server",
+        "frontend f {\n    listen :80\n    default u\n}\nupstream u {\n    server a 1.2.3.4:80\n    server a 1.2.3.5:80\n}\n",
+        ("V103", 10, 12, "duplicate server in upstream u name 'a' (first defined at line 9)"),
+    ),
+    (
+        "unknown resolver",
+        "frontend f {\n    listen :80\n    default u\n}\nupstream u {\n    resolver dockr\n    server a app:80\n}\n",
+        ("V104", 8, 10, "unknown resolvers section 'dockr'"),
+    ),
+    (
+        "no listen",
+        "frontend f {\n    default u\n}\nupstream u {\n    server a 1.2.3.4:80\n}\n",
+        ("V110", 4, 10, "frontend f has no listen address"),
+    ),
+    (
+        "bad cidr",
+        "frontend f {\n    listen :80\n    deny if source 10.0.0.0/33\n    default u\n}\nupstream u {\n    server a 1.2.3.4:80\n}\n",
+        ("V111", 6, 20, "'10.0.0.0/33' is not an address or CIDR"),
+    ),
+    (
+        "bad regex",
+        "frontend f {\n    listen :80\n    use u if path regex '(unclosed'\n    default u\n}\nupstream u {\n    server a 1.2.3.4:80\n}\n",
+        ("V108", 6, 19, "invalid regex '(unclosed': missing ), unterminated subpattern at position 0"),
+    ),
+    (
+        "header injection",
+        'frontend f {\n    listen :80\n    request_header set X-A "a\\r\\nX-Evil: 1"\n    default u\n}\nupstream u {\n    server a 1.2.3.4:80\n}\n',
+        ("V109", 6, 5, "header X-A value contains a line break or NUL"),
+    ),
+    (
+        "bad name",
+        "frontend f {\n    listen :80\n    default u\n}\nupstream \"u x\" {\n    server a 1.2.3.4:80\n}\n",
+        ("V107", 8, 10, "upstream name 'u x' has characters that are not allowed"),
+    ),
+]
+
+
+@pytest.mark.parametrize("body, expected", [(b, e) for _, b, e in CASES], ids=[c[0] for c in CASES])
+def test_validation_problem_is_reported_at_its_spot(body, expected):
+    assert expected in problems(body)
+
+
+def test_http_matcher_in_tcp_frontend():
+    body = "frontend f {\n    listen :5432\n    use u if path prefix /x\n    default u\n}\nupstream u {\n    server a 1.2.3.4:5432\n}\n"
+    found = problems(body, mode="tcp")
+    assert ("V105", 6, 19, "path matcher in a tcp-mode frontend") in found
+
+
+def test_upstream_used_in_both_modes():
+    body = ("frontend f {\n    listen :80\n    default u\n}\nfrontend g {\n    mode tcp\n    listen :81\n    default u\n}\n"
+            "upstream u {\n    server a 1.2.3.4:80\n}\n")
+    assert ("V106", 13, 10, "upstream u is used by both http and tcp frontends") in problems(body)
+
+
+@pytest.mark.parametrize("path", sorted(__import__("pathlib").Path(__file__).resolve().parent.parent.joinpath("examples").glob("*.pxc")),
+                         ids=lambda p: p.stem)
+def test_examples_are_valid(path):
+    cfg, diags = read(path.read_text(), str(path))
+    assert cfg is not None and diags == []
+    assert validate(cfg) == []
