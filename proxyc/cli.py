@@ -254,6 +254,33 @@ def route(file, request, headers, src, frontend, tls, fmt, out_format):
 
 
 @main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", type=click.Choice(["nginx", "haproxy", "both"]), default="both", show_default=True)
+@click.option("--from", "fmt", type=FORMAT_CHOICE)
+@click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@_guarded
+def verify(file, target, fmt, out_format, quiet):
+    """Run the compiled config on the real nginx/HAProxy (loopback only) and check every route."""
+    from .verify.cli import run_verify
+
+    sys.exit(run_verify(file, target, fmt, out_format, quiet))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--from", "fmt", type=FORMAT_CHOICE)
+@click.option("--format", "out_format", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid", show_default=True)
+@click.option("--output", "-o", "out", help="Write here instead of stdout.")
+@_guarded
+def graph(file, fmt, out_format, out):
+    """Draw the routing topology (Mermaid, Graphviz DOT or SVG)."""
+    from .graph import run_graph
+
+    sys.exit(run_graph(file, fmt, out_format, out))
+
+
+@main.command()
 @click.argument("paths", nargs=-1, type=click.Path(), required=True)
 @click.option("--format", "out_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text")
 @click.option("--select", help="Comma-separated codes or prefixes to enable (ALL for every rule).")
