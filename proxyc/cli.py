@@ -72,14 +72,17 @@ def _load_or_exit(path: str, fmt: str | None):
     return cfg, diags, sources, fmt
 
 
-def _write_output(text: str, out: str | None, *, refuse: list[str] = ()) -> None:
+def _refuse_input_as_output(out: str | None, file: str) -> None:
+    if out not in (None, "-") and Path(out).resolve() == Path(file).resolve():
+        raise click.UsageError(f"refusing to overwrite the input file {out}")
+
+
+def _write_output(text: str, out: str | None) -> None:
     if out is None or out == "-":
         click.echo(text, nl=False)
         return
     from .outputs import write_atomic
 
-    if any(Path(out).resolve() == Path(r).resolve() for r in refuse):
-        raise click.UsageError(f"refusing to overwrite the input file {out}")
     write_atomic(out, text)
 
 
@@ -148,8 +151,8 @@ def main() -> None:
 @_guarded
 def build(file, target, out, fmt, check, strict):
     """Compile FILE (.pxc, or any supported config) to nginx.conf or haproxy.cfg."""
-    text = _compile(file, target, fmt, strict, check)
-    _write_output(text, out, refuse=[file])
+    _refuse_input_as_output(out, file)
+    _write_output(_compile(file, target, fmt, strict, check), out)
 
 
 @main.command()
@@ -162,8 +165,8 @@ def build(file, target, out, fmt, check, strict):
 @_guarded
 def convert(file, target, fmt, out, check, strict):
     """Convert FILE between nginx, HAProxy and the proxyc DSL; report what is lost."""
-    text = _compile(file, target, fmt, strict, check)
-    _write_output(text, out, refuse=[file])
+    _refuse_input_as_output(out, file)
+    _write_output(_compile(file, target, fmt, strict, check), out)
 
 
 @main.command()
