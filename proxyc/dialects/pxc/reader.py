@@ -24,6 +24,7 @@ FRONTEND_TIMEOUTS = ("client", "http_request")
 UPSTREAM_TIMEOUTS = ("connect", "server", "queue", "tunnel", "check")
 HASH_KEYS = ("uri", "header", "cookie", "param")
 MODES = ("http", "tcp")
+RAW_CONTEXTS = {"nginx": ("main", "http", "stream"), "haproxy": ("global", "defaults", "sections")}
 
 
 def unquote(text: str) -> str:
@@ -254,7 +255,10 @@ class _Builder(Transformer):
     def raw(self, c):
         target_tok = c[0]
         target = self.choice(target_tok, "raw target", ("nginx", "haproxy"))
-        context = unquote(c[1]) if len(c) > 2 else None
+        context = None
+        if len(c) > 2:
+            allowed = RAW_CONTEXTS.get(target or "nginx", ())
+            context = self.choice(c[1], f"context for raw {target}", allowed)
         text = str(c[-1])[3:-3]
         # Drop the newline after the opening quotes and the indentation of the closing ones.
         if text.startswith("\n"):
@@ -531,11 +535,9 @@ def read(text: str, filename: str | None = None) -> tuple[ir.Config | None, list
             cfg = parser.parse(text if text.endswith("\n") else text + "\n")
         except UnexpectedInput as exc:
             return None, [_syntax_error(exc, text, filename, parser)]
-        except VisitError as exc:  # a bug in a builder method: report it, located, not a traceback
-            tok = next((t for t in getattr(exc.obj, "children", []) if isinstance(t, Token)), None)
-            line = tok.line if tok is not None else None
-            return None, [Diagnostic("E999", f"internal error while reading {exc.rule}: {exc.orig_exc}",
-                                     file=filename, line=line)]
+        except (VisitError, ValueError) as exc:  # a bug in a builder method: a diagnostic, not a traceback
+            return None, [Diagnostic("E999", f"internal error while reading: {exc}", file=filename, line=1, col=1,
+                                     hint="please report this input")]
         diags = list(_builder.diags)
         _attach_comments(cfg, _builder.comments)
     return cfg, diags
