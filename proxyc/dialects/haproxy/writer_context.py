@@ -1,0 +1,87 @@
+"""What every part of the HAProxy writer shares: the section being built, the name tables and
+the diagnostics collector."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ... import ir
+from ...diagnostics import Diagnostics
+from .quoting import NameTable, has_nul, quote
+
+INDENT = "    "
+# The one name an ACL cannot have: HAProxy reads it as the disjunction in conditions.
+ACL_RESERVED = frozenset({"or"})
+
+
+class Unwritable(Exception):
+    """A construct that cannot be written; its diagnostic is already recorded. The caller
+    leaves out the enclosing statement (a rule, a server) and carries on."""
+
+
+@dataclass
+class Section:
+    """One HAProxy section: a header line, then indented lines."""
+
+    header: str
+    comments: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def add_comments(self, comments: list[str]) -> None:
+        self.lines.extend(comment_lines(comments))
+
+    def render(self) -> str:
+        out = comment_lines(self.comments) + [self.header]
+        out += [INDENT + line if line else "" for line in self.lines]
+        return "\n".join(out) + "\n"
+
+
+def comment_lines(comments: list[str]) -> list[str]:
+    """IR comments as ``#`` lines. A comment holding a line break becomes several lines, each
+    starting with ``#`` (HAProxy has no line continuation, so nothing can escape a comment)."""
+    out = []
+    for comment in comments:
+        for line in comment.replace("\r", "\n").split("\n"):
+            out.append(f"# {line}".rstrip())
+    return out
+
+
+@dataclass
+class Context:
+    cfg: ir.Config
+    diags: Diagnostics = field(default_factory=Diagnostics)
+    frontends: NameTable = field(default_factory=NameTable)
+    backends: NameTable = field(default_factory=NameTable)
+    resolvers: NameTable = field(default_factory=NameTable)
+
+    def frontend_mode(self, fe: ir.Frontend) -> str:
+        return fe.mode or self.cfg.defaults.mode
+
+    def upstream_mode(self, up: ir.Upstream) -> str:
+        return up.mode or self.cfg.defaults.mode
+
+    def backend_name(self, upstream: str) -> str:
+        """The HAProxy name of the upstream called ``upstream`` (unknown ones are validation's
+        business: they get a safe spelling, and HAProxy names the missing backend)."""
+        return self.backends.assign(("upstream", upstream), upstream)
+
+    def name_for(self, table: NameTable, key: object, name: str, node: ir.Node, what: str) -> str:
+        """``table.assign`` that reports a rename (once), so the user can find the output's names."""
+        known = table.lookup(key)
+        if known is not None:
+            return known
+        chosen = table.assign(key, name)
+        if chosen != name:
+            self.diags.warning(node.span, "P003",
+                               f"{what} name {name!r} is written as {chosen!r} for HAProxy",
+                               hint="HAProxy names allow only letters, digits and _ . : -")
+        return chosen
+
+    def word(self, value: str, node: ir.Node | None, what: str) -> str:
+        """A user string as one quoted word; NUL is rejected (``Unwritable``)."""
+        if has_nul(value):
+            self.diags.error(node.span if node else None, "P003", f"{what} contains a NUL character")
+            raise Unwritable(what)
+        return quote(value)

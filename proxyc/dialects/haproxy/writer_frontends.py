@@ -1,0 +1,282 @@
+"""IR frontends → ``frontend`` sections, plus the small backends some rules need.
+
+First-match order is the IR's meaning, but HAProxy runs every ``http-request`` action (return,
+redirect, deny) before any ``use_backend``, wherever it is written. So:
+
+* the rules *before* the first ``use`` rule are written as ``http-request ... if cond``, the
+  idiomatic form, which keeps their order among themselves;
+* from the first ``use`` rule on, every rule is a ``use_backend ... if cond`` in order; a
+  return/redirect/deny there gets a backend of its own (``pxc:<frontend>:r<N>``, no servers)
+  holding only that action, so it cannot win over an earlier ``use``;
+* a default that is not a ``use`` is the last ``http-request`` when no rule uses an upstream,
+  and otherwise a generated ``default_backend``. No default means no route: HAProxy answers 503.
+"""
+from __future__ import annotations
+
+import posixpath
+
+from ... import ir
+from ..common import format_address
+from .quoting import escape_log_format, has_line_break
+from .writer_backends import raw_lines
+from .writer_conditions import ALWAYS, NEVER, ConditionWriter, render_guard
+from .writer_context import Context, Section, Unwritable, comment_lines
+
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+# Statuses HAProxy 2.6 has a built-in error page for; only those work with deny_status.
+DENY_STATUSES = (200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 421, 422, 425, 429,
+                 500, 501, 502, 503, 504)
+BODYLESS_STATUSES = (204, 304)
+HEADER_ACTIONS = {"set": "set-header", "add": "add-header", "delete": "del-header"}
+FRONTEND_TIMEOUTS = (("client", "client"), ("http_request", "http-request"))
+BACKEND_ONLY_TIMEOUTS = ("connect", "server", "queue", "tunnel", "check")
+# nginx's normalisation, in the order HAProxy's manual gives for the three steps.
+NORMALIZE_STEPS = ("percent-decode-unreserved", "path-merge-slashes", "path-strip-dotdot")
+
+
+class FrontendWriter:
+    def __init__(self, ctx: Context, fe: ir.Frontend):
+        self.ctx, self.fe = ctx, fe
+        self.mode = ctx.frontend_mode(fe)
+        self.name = ctx.name_for(ctx.frontends, fe.name, fe.name, fe, "frontend")
+        self.conditions = ConditionWriter(ctx, fe)
+        self.leading: list[str] = []  # http-request actions of the rules before the first use
+        self.switching: list[str] = []  # use_backend / default_backend, in order
+        self.generated: list[Section] = []  # backends holding one action each
+
+    def sections(self) -> tuple[Section, list[Section]]:
+        """The frontend section and the backends generated for it."""
+        self._write_rules()
+        section = Section(f"frontend {self.name}", comments=list(self.fe.comments))
+        if self.mode != self.ctx.cfg.defaults.mode:
+            section.add(f"mode {self.mode}")
+        section.add(*self._binds())
+        section.add(*self._timeouts())
+        section.add(*self._options())
+        section.add(*self._stats())
+        section.add(*self.conditions.declarations)
+        section.add(*self._normalize_uri())
+        section.add(*self.leading)
+        section.add(*self._header_ops())
+        section.add(*self.switching)
+        section.add(*raw_lines(self.ctx, self.fe.raw))
+        return section, self.generated
+
+    # ------------------------------------------------------------------ listeners and options
+    def _binds(self) -> list[str]:
+        lines = []
+        for listen in self.fe.listens:
+            lines += comment_lines(listen.comments)
+            try:
+                address = format_address(listen.address, listen.port) if listen.address else f":{listen.port}"
+                words = ["bind", self.ctx.word(address, listen, "listen address")]
+                if listen.tls is not None:
+                    words += ["ssl", "crt", self.ctx.word(self._certificate(listen.tls), listen.tls, "certificate")]
+            except Unwritable:
+                continue
+            lines.append(" ".join(words))
+        return lines
+
+    def _certificate(self, tls: ir.Tls) -> str:
+        """HAProxy 2.6 reads the key from the certificate file or from ``<cert>.key``; any
+        other key file must be combined with the certificate into one PEM."""
+        if tls.key is None or tls.key == tls.cert + ".key":
+            return tls.cert
+        pem = posixpath.splitext(tls.cert)[0] + ".pem"
+        self.ctx.diags.warning(tls.span, "P001",
+                               f"HAProxy cannot load the key {tls.key!r} separately from the certificate; "
+                               f"combine the key into the PEM {pem!r}",
+                               hint=f"cat {tls.cert} {tls.key} > {pem}")
+        return pem
+
+    def _timeouts(self) -> list[str]:
+        lines = [f"timeout {hap} {ir.format_duration(value)}" for key, hap in FRONTEND_TIMEOUTS
+                 if (value := getattr(self.fe.timeouts, key)) is not None]
+        for key in BACKEND_ONLY_TIMEOUTS:
+            if getattr(self.fe.timeouts, key) is not None:
+                self.ctx.diags.warning(self.fe.timeouts.span or self.fe.span, "P001",
+                                       f"timeout {key} belongs to a backend in HAProxy; ignored on "
+                                       f"frontend {self.fe.name!r}")
+        return lines
+
+    def _options(self) -> list[str]:
+        lines = []
+        defaults = self.ctx.cfg.defaults
+        if defaults.log and self.mode != defaults.mode:
+            lines.append("option httplog" if self.mode == "http" else "option tcplog")
+        if self.fe.forwardfor or defaults.forwardfor:
+            if self.mode == "http":
+                lines.append("option forwardfor")
+            elif self.fe.forwardfor:
+                self.ctx.diags.warning(self.fe.span, "P001",
+                                       f"forwardfor on frontend {self.fe.name!r} in tcp mode: ignored")
+        return lines
+
+    def _stats(self) -> list[str]:
+        stats = self.fe.stats
+        if stats is None:
+            return []
+        if self.mode != "http":
+            self.ctx.diags.error(stats.span, "P001", "stats need http mode; not written")
+            return []
+        try:
+            lines = ["stats enable", f"stats uri {self.ctx.word(stats.uri, stats, 'stats uri')}"]
+            if stats.refresh is not None:
+                lines.append(f"stats refresh {ir.format_duration(stats.refresh)}")
+            for user in stats.users:
+                if ":" in user.user:
+                    self.ctx.diags.error(user.span, "P003", f"stats user {user.user!r} contains ':'; not written")
+                    continue
+                lines.append(f"stats auth {self.ctx.word(f'{user.user}:{user.password}', user, 'stats auth')}")
+            if stats.realm is not None:
+                lines.append(f"stats realm {self.ctx.word(stats.realm, stats, 'stats realm')}")
+        except Unwritable:
+            return []
+        return lines
+
+    def _normalize_uri(self) -> list[str]:
+        if not self.fe.normalize_uri:
+            return []
+        if self.mode != "http":
+            self.ctx.diags.warning(self.fe.span, "P001", "normalize_uri in tcp mode: ignored")
+            return []
+        return [f"http-request normalize-uri {step}" for step in NORMALIZE_STEPS]
+
+    # ------------------------------------------------------------------ headers
+    def _header_ops(self) -> list[str]:
+        ops = [("http-request", op) for op in self.fe.request_headers]
+        ops += [("http-response", op) for op in self.fe.response_headers]
+        if ops and self.mode != "http":
+            self.ctx.diags.warning(self.fe.span, "P001", "header changes in tcp mode: ignored")
+            return []
+        self._report_headers_read_after_change()
+        lines = []
+        for keyword, op in ops:
+            if has_line_break(op.name) or (op.value is not None and has_line_break(op.value)):
+                self.ctx.diags.error(op.span, "P003", f"header {op.name!r}: CR, LF or NUL in a header name or "
+                                     "value; not written")
+                continue
+            words = [keyword, HEADER_ACTIONS[op.action], self.ctx.word(op.name, op, "header name")]
+            if op.action != "delete":
+                words.append(self.ctx.word(escape_log_format(op.value or ""), op, "header value"))
+            lines.append(" ".join(words))
+        return lines
+
+    def _report_headers_read_after_change(self) -> None:
+        """``use_backend`` conditions run after every ``http-request set-header``: one that reads
+        a header this frontend changes would see the changed value, unlike the IR (and nginx)."""
+        changed = {op.name.lower(): op for op in self.fe.request_headers}
+        read: set[str] = set()
+        for rule in self.fe.rules[self._first_use():]:
+            read |= self.conditions.headers_read(rule.condition)
+        for name in sorted(read & changed.keys()):
+            self.ctx.diags.error(changed[name].span, "P001",
+                                 f"HAProxy chooses the backend after changing request header {name!r}, so rules "
+                                 "that match it see the new value")
+
+    # ------------------------------------------------------------------ rules
+    def _first_use(self) -> int:
+        return next((i for i, r in enumerate(self.fe.rules) if isinstance(r.action, ir.UseUpstream)),
+                    len(self.fe.rules))
+
+    def _write_rules(self) -> None:
+        first_use = self._first_use()
+        for index, rule in enumerate(self.fe.rules):
+            try:
+                self._write_rule(index, rule, leading=index < first_use)
+            except Unwritable:
+                continue
+        self._write_default(no_use_rules=first_use == len(self.fe.rules))
+
+    def _write_rule(self, index: int, rule: ir.Rule, leading: bool) -> None:
+        terms = self.conditions.guard(rule.condition)
+        if terms == NEVER:
+            self.ctx.diags.warning(rule.span, "P001", "this rule's condition can never hold; not written")
+            return
+        guard = "" if terms == ALWAYS else " if " + render_guard(terms)
+        action = rule.action
+        if isinstance(action, ir.UseUpstream):
+            self.switching.append(f"use_backend {self.ctx.backend_name(action.upstream)}{guard}")
+        elif leading:
+            self.leading.append(self._action_line(action) + guard)
+        else:
+            backend = self._action_backend(f"r{index + 1}", action, f"rule {index + 1}")
+            self.switching.append(f"use_backend {backend}{guard}")
+
+    def _write_default(self, no_use_rules: bool) -> None:
+        action = self.fe.default
+        if action is None:
+            return  # no route: HAProxy answers 503, as the IR means
+        try:
+            if isinstance(action, ir.UseUpstream):
+                self.switching.append(f"default_backend {self.ctx.backend_name(action.upstream)}")
+            elif no_use_rules:
+                self.leading.append(self._action_line(action))
+            else:
+                self.switching.append(f"default_backend {self._action_backend('default', action, 'default')}")
+        except Unwritable:
+            return
+
+    def _action_backend(self, label: str, action: ir.Node, what: str) -> str:
+        line = self._action_line(action)
+        name = self.ctx.backends.fresh(("generated", self.name, label), f"pxc:{self.name}:{label}")
+        section = Section(f"backend {name}", comments=[f"{what} of frontend {self.name}: {action.type}"])
+        if self.mode != self.ctx.cfg.defaults.mode:
+            section.add(f"mode {self.mode}")
+        section.add(line)
+        self.generated.append(section)
+        return name
+
+    # ------------------------------------------------------------------ actions
+    def _action_line(self, action: ir.Node) -> str:
+        if self.mode == "tcp":
+            return self._tcp_action_line(action)
+        if isinstance(action, ir.Return):
+            return "http-request " + self._return(action)
+        if isinstance(action, ir.Redirect):
+            return "http-request " + self._redirect(action)
+        if isinstance(action, ir.Deny):
+            return "http-request " + self._deny(action)
+        raise AssertionError(f"not an action line: {action.type}")
+
+    def _tcp_action_line(self, action: ir.Node) -> str:
+        if isinstance(action, ir.Deny):
+            self.ctx.diags.warning(action.span, "P001",
+                                   f"deny in tcp mode closes the connection; status {action.status} is not sent")
+            return "tcp-request content reject"
+        self.ctx.diags.error(action.span, "P001", f"{action.type} needs http mode; the rule is left out")
+        raise Unwritable("http action in tcp mode")
+
+    def _return(self, action: ir.Return) -> str:
+        if action.status < 200:
+            self.ctx.diags.error(action.span, "P001", f"HAProxy cannot return status {action.status}; "
+                                 "the rule is left out")
+            raise Unwritable("status")
+        line = f"return status {action.status}"
+        if action.body and action.status in BODYLESS_STATUSES:
+            self.ctx.diags.warning(action.span, "P001", f"a {action.status} response has no body; body not sent")
+        elif action.body:
+            line += (f" content-type {self.ctx.word(action.content_type, action, 'content type')}"
+                     f" string {self.ctx.word(action.body, action, 'response body')}")
+        return line
+
+    def _redirect(self, action: ir.Redirect) -> str:
+        if action.code not in REDIRECT_CODES:
+            self.ctx.diags.error(action.span, "P001", f"HAProxy redirects only with codes "
+                                 f"{', '.join(map(str, REDIRECT_CODES))}, not {action.code}; the rule is left out")
+            raise Unwritable("redirect code")
+        kind, target = next(((k, v) for k in ("location", "scheme", "prefix")
+                             if (v := getattr(action, k)) is not None), (None, None))
+        if kind is None:
+            self.ctx.diags.error(action.span, "P001", "redirect without a target; the rule is left out")
+            raise Unwritable("redirect target")
+        # In http-request rules all three targets are log-format strings.
+        target_word = self.ctx.word(escape_log_format(target), action, "redirect target")
+        return f"redirect {kind} {target_word} code {action.code}"
+
+    def _deny(self, action: ir.Deny) -> str:
+        if action.status in DENY_STATUSES:
+            return f"deny deny_status {action.status}"
+        self.ctx.diags.info(action.span, "P001", f"HAProxy has no error page for {action.status}: written as "
+                            "'return' with an empty body")
+        return self._return(ir.Return(status=action.status, span=action.span))
