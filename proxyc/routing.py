@@ -127,7 +127,7 @@ def route(cfg: "Config", request: Request, *, frontend: str | None = None,
     if mode == "tcp":
         view = _RequestView.for_tcp(request, tls)
         return _route_rules(cfg, fe, view, mode, target, trace)
-    view, problem = _RequestView.for_http(request, tls, _should_normalize(normalize, fe, target))
+    view, problem = _RequestView.for_http(request, tls, _should_normalize(normalize, fe, target), target)
     if problem:
         trace.append(f"invalid request: {problem} → {BAD_REQUEST}")
         return Decision(fe.name, "invalid", span=fe.span, status=BAD_REQUEST, trace=trace)
@@ -252,7 +252,8 @@ class _RequestView:
                    headers={}, src=_client_address(request.src), tls=tls)
 
     @classmethod
-    def for_http(cls, request: Request, tls: bool, normalize: bool) -> "tuple[_RequestView | None, str | None]":
+    def for_http(cls, request: Request, tls: bool, normalize: bool,
+                 target: Target | None) -> "tuple[_RequestView | None, str | None]":
         problem = _target_problem(request.url)
         if problem:
             return None, problem
@@ -264,8 +265,11 @@ class _RequestView:
                 return None, f"{raw_path!r} cannot be normalised (bad escape, %00 or '..' above the root)"
         headers = _lower_names(request.headers)
         host_header = headers.get("host")
+        host = host_only(host_header or "")
+        if target == "nginx" and host.endswith("."):
+            host = host[:-1]  # nginx drops one trailing dot before choosing a server and in $host
         view = cls(path=path, query=query if sep else None, raw_target=request.url,
-                   host=host_only(host_header or ""), host_header=host_header, method=request.method,
+                   host=host, host_header=host_header, method=request.method,
                    headers=headers, src=_client_address(request.src), tls=tls, raw_path=raw_path)
         return view, None
 
@@ -557,8 +561,6 @@ def redirect_location(action, view: _RequestView, target: Target | None = None) 
         return action.location
     if action.scheme is not None:
         host = (view.host_header or "") if target == "haproxy" else view.host
-        if target == "nginx":
-            host = host.rstrip(".")  # nginx's $host drops a trailing dot
         return f"{action.scheme}://{host}{view.raw_target}"
     prefix = action.prefix or ""
     return view.raw_target if prefix == "/" else prefix + view.raw_target
