@@ -1,0 +1,107 @@
+"""What a rule sees: the IR, where it came from, and the questions many rules ask of it."""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .. import ir
+
+
+@dataclass
+class LintContext:
+    config: ir.Config
+    fmt: str  # the source format: "pxc" | "nginx" | "haproxy"
+    source: str = ""
+    filename: str | None = None
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    # -- modes --------------------------------------------------------------------------------
+    def frontend_mode(self, fe: ir.Frontend) -> str:
+        return fe.mode or self.config.defaults.mode
+
+    def upstream_mode(self, up: ir.Upstream) -> str:
+        return up.mode or self.config.defaults.mode
+
+    # -- actions and references ---------------------------------------------------------------
+    def actions(self, fe: ir.Frontend) -> Iterator[ir.Node]:
+        """Every action of a frontend: each rule's, then the default's."""
+        for rule in fe.rules:
+            yield rule.action
+        if fe.default is not None:
+            yield fe.default
+
+    def upstream_uses(self) -> Iterator[tuple[ir.Frontend, ir.UseUpstream]]:
+        """(frontend, action) for every action that sends traffic to an upstream."""
+        for fe in self.config.frontends:
+            for action in self.actions(fe):
+                if isinstance(action, ir.UseUpstream):
+                    yield fe, action
+
+    def used_upstream_names(self) -> set[str]:
+        return {action.upstream for _, action in self.upstream_uses()}
+
+    def acls_by_name(self, fe: ir.Frontend) -> dict[str, ir.Acl]:
+        """The ACLs of a frontend by name; with duplicates, the first one (as HAProxy would
+        complain and nginx has no ACLs, the first is the one a reader of the file sees)."""
+        table: dict[str, ir.Acl] = {}
+        for acl in fe.acls:
+            table.setdefault(acl.name, acl)
+        return table
+
+    def conditions(self, fe: ir.Frontend) -> Iterator[ir.Node]:
+        """Every condition written in a frontend: the ACLs' and the rules'."""
+        for acl in fe.acls:
+            yield acl.condition
+        for rule in fe.rules:
+            if rule.condition is not None:
+                yield rule.condition
+
+    def matchers(self, fe: ir.Frontend) -> Iterator[ir.Node]:
+        """Every node inside the frontend's conditions (matchers, ACL references, operators)."""
+        for condition in self.conditions(fe):
+            yield from ir.iter_nodes(condition)
+
+    # -- listeners ----------------------------------------------------------------------------
+    @staticmethod
+    def is_tls(fe: ir.Frontend) -> bool:
+        return any(listen.tls is not None for listen in fe.listens)
+
+    @staticmethod
+    def has_plain_listen(fe: ir.Frontend) -> bool:
+        return any(listen.tls is None for listen in fe.listens)
+
+
+def is_loopback(address: str | None) -> bool:
+    """True for an address only local clients can reach; None (every address) is not."""
+    if address is None:
+        return False
+    if address.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def listen_key(listen: ir.Listen) -> tuple[str, int]:
+    """The socket a listener binds, with every spelling of "all addresses" made one."""
+    address = (listen.address or "*").strip("[]").lower()
+    if address in ("*", "0.0.0.0"):
+        address = "*"
+    elif address == "::":
+        address = "[::]"
+    return address, listen.port
+
+
+def describe_listen(listen: ir.Listen) -> str:
+    address, port = listen_key(listen)
+    return f"{address}:{port}" if address != "[::]" else f"[::]:{port}"
