@@ -39,12 +39,17 @@ Matchers
     path: exact/prefix/suffix/regex; ``ignore_case`` folds case. Regexes are Python ``re``,
     searched (unanchored) as PCRE is by ``~`` and ``path_reg``: an approximation of PCRE.
     host: the Host header lower-cased, without ``:port`` (``[::1]:80`` gives ``[::1]``, as
-    HAProxy's ``host_only`` and nginx's ``$host``); values compare case-insensitively.
+    HAProxy's ``host_only`` and nginx's ``$host``; ``target="nginx"`` also drops one trailing
+    dot, as nginx does); values compare case-insensitively. No Host header: the empty host.
     method: exact and case-sensitive, as HTTP methods are. header: names case-insensitive;
     ``ignore_case`` folds values. source: CIDRs or addresses, IPv4 and IPv6; an IPv4-mapped
     IPv6 client also matches IPv4 networks. tls: the connection is TLS. acl: a named condition;
     several ACLs with one name hold when any does (HAProxy's rule). HTTP matchers in a TCP
     frontend are a RoutingError; so are unknown ACLs, ACL cycles, bad regexes and networks.
+
+``target``: None is the IR's meaning above. "haproxy" differs only in a scheme redirect, which
+copies the Host header verbatim (port and case kept, measured); "nginx" normalises by default,
+answers 404 without a route and 502 without a server, and drops a trailing dot from the host.
 
 ``balance_preview`` predicts which servers sequential requests reach (see its docstring).
 Nothing here imports pydantic: nodes are told apart by their ``type`` field.
@@ -76,7 +81,7 @@ class RoutingError(ValueError):
     """The config (or the request) cannot be routed: an unknown frontend, ACL or upstream, a
     regex Python cannot compile, an HTTP matcher in a TCP frontend. ``span`` locates it."""
 
-    def __init__(self, message: str, span: "Span | None" = None):
+    def __init__(self, message: str, span: Span | None = None):
         self.span = span
         super().__init__(f"{span}: {message}" if span is not None else message)
 
@@ -101,11 +106,11 @@ class Decision:
     frontend: str
     kind: DecisionKind
     rule_index: int | None = None
-    rule: "Rule | None" = None
-    span: "Span | None" = None
+    rule: Rule | None = None
+    span: Span | None = None
     action: object | None = None
-    upstream: "Upstream | None" = None
-    servers: "list[Server]" = field(default_factory=list)
+    upstream: Upstream | None = None
+    servers: list[Server] = field(default_factory=list)
     status: int | None = None
     location: str | None = None
     trace: list[str] = field(default_factory=list)
@@ -114,7 +119,7 @@ class Decision:
 # ====================================================================== the entry point
 
 
-def route(cfg: "Config", request: Request, *, frontend: str | None = None,
+def route(cfg: Config, request: Request, *, frontend: str | None = None,
           normalize: bool | None = None, target: Target | None = None) -> Decision:
     """Route ``request`` through ``cfg`` (see the module docstring for the exact semantics).
     ``target`` predicts one server's native behaviour where it differs from the IR's: the
@@ -129,7 +134,7 @@ def route(cfg: "Config", request: Request, *, frontend: str | None = None,
         return _route_rules(cfg, fe, view, mode, target, trace)
     view, problem = _RequestView.for_http(request, tls, _should_normalize(normalize, fe, target), target)
     if problem:
-        trace.append(f"invalid request: {problem} → {BAD_REQUEST}")
+        trace.append(f"invalid request: {problem} -> {BAD_REQUEST}")
         return Decision(fe.name, "invalid", span=fe.span, status=BAD_REQUEST, trace=trace)
     trace.append(view.describe())
     if fe.stats is not None and view.uri.startswith(fe.stats.uri):
@@ -137,20 +142,20 @@ def route(cfg: "Config", request: Request, *, frontend: str | None = None,
     return _route_rules(cfg, fe, view, mode, target, trace)
 
 
-def _should_normalize(normalize: bool | None, fe: "Frontend", target: Target | None) -> bool:
+def _should_normalize(normalize: bool | None, fe: Frontend, target: Target | None) -> bool:
     if normalize is not None:
         return normalize
     return True if target == "nginx" else fe.normalize_uri
 
 
-def _route_rules(cfg: "Config", fe: "Frontend", view: "_RequestView", mode: str,
+def _route_rules(cfg: Config, fe: Frontend, view: _RequestView, mode: str,
                  target: Target | None, trace: list[str]) -> Decision:
     evaluator = _Evaluator(fe, view, mode, trace)
     for index, rule in enumerate(fe.rules):
         span = rule.span or rule.action.span
         trace.append(f"rules[{index}] at {_where(span)}: {describe_rule(rule)}")
         if rule.condition is None or evaluator.holds(rule.condition, depth=1):
-            trace.append(f"  → rules[{index}] decides")
+            trace.append(f"  -> rules[{index}] decides")
             decision = Decision(fe.name, "rule", rule_index=index, rule=rule, span=span, trace=trace)
             return _apply_action(decision, cfg, rule.action, view, mode, target)
     if fe.default is not None:
@@ -166,8 +171,8 @@ def _route_rules(cfg: "Config", fe: "Frontend", view: "_RequestView", mode: str,
 # ====================================================================== frontend selection
 
 
-def select_frontend(cfg: "Config", request: Request,
-                    name: str | None = None) -> "tuple[Frontend, Listen | None]":
+def select_frontend(cfg: Config, request: Request,
+                    name: str | None = None) -> tuple[Frontend, Listen | None]:
     """The frontend a request reaches and the listener it arrived on (None when unknown)."""
     if name is not None:
         fe = cfg.frontend(name)
@@ -191,11 +196,11 @@ def select_frontend(cfg: "Config", request: Request,
     raise RoutingError(f"give a frontend name or a port to choose among: {_ports_summary(cfg)}")
 
 
-def _listen_on(fe: "Frontend", port: int) -> "Listen | None":
+def _listen_on(fe: Frontend, port: int) -> Listen | None:
     return next((lst for lst in fe.listens if lst.port == port), None)
 
 
-def _ports_summary(cfg: "Config") -> str:
+def _ports_summary(cfg: Config) -> str:
     if not cfg.frontends:
         return "the config has no frontends"
     parts = []
@@ -205,14 +210,14 @@ def _ports_summary(cfg: "Config") -> str:
     return "; ".join(parts)
 
 
-def _describe_selection(fe: "Frontend", listen: "Listen | None", request: Request,
+def _describe_selection(fe: Frontend, listen: Listen | None, request: Request,
                         by_name: str | None) -> str:
     how = "by name" if by_name is not None else ("by port" if listen is not None else "the only frontend")
     port = f" on port {listen.port}" if listen is not None else ""
     return f"frontend {fe.name}{port} ({how})"
 
 
-def _connection_tls(fe: "Frontend", listen: "Listen | None", request: Request, trace: list[str]) -> bool:
+def _connection_tls(fe: Frontend, listen: Listen | None, request: Request, trace: list[str]) -> bool:
     """The listener decides: a client cannot speak plain HTTP to a TLS port, nor TLS to a
     plain one, so a contradicting ``Request.tls=True`` is an error rather than a guess."""
     if listen is None:
@@ -247,13 +252,13 @@ class _RequestView:
         return self.path if self.query is None else f"{self.path}?{self.query}"
 
     @classmethod
-    def for_tcp(cls, request: Request, tls: bool) -> "_RequestView":
+    def for_tcp(cls, request: Request, tls: bool) -> _RequestView:
         return cls(path="", query=None, raw_target="", host="", host_header=None, method="",
                    headers={}, src=_client_address(request.src), tls=tls)
 
     @classmethod
     def for_http(cls, request: Request, tls: bool, normalize: bool,
-                 target: Target | None) -> "tuple[_RequestView | None, str | None]":
+                 target: Target | None) -> tuple[_RequestView | None, str | None]:
         problem = _target_problem(request.url)
         if problem:
             return None, problem
@@ -305,8 +310,8 @@ def _client_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 
 
 def host_only(value: str) -> str:
-    """A Host header value lower-cased without its port: ``Example.COM:8080`` → ``example.com``,
-    ``[::1]:80`` → ``[::1]`` (HAProxy ``host_only``, nginx ``$host`` keep the brackets)."""
+    """A Host header value lower-cased without its port: ``Example.COM:8080`` -> ``example.com``,
+    ``[::1]:80`` -> ``[::1]`` (HAProxy ``host_only``, nginx ``$host`` keep the brackets)."""
     value = value.strip().lower()
     if value.startswith("["):
         end = value.find("]")
@@ -349,7 +354,7 @@ def _decode_escapes(match: re.Match) -> str:
 
 def _resolve_segments(path: str) -> str | None:
     """Merge empty segments and resolve dot segments; a trailing "/", "." or ".." leaves the
-    result ending in "/" (``/a/b/..`` → ``/a/``), exactly as nginx's ``$uri``."""
+    result ending in "/" (``/a/b/..`` -> ``/a/``), exactly as nginx's ``$uri``."""
     segments = path.split("/")[1:]
     kept: list[str] = []
     for segment in segments:
@@ -370,7 +375,7 @@ def _resolve_segments(path: str) -> str | None:
 class _Evaluator:
     """Evaluates conditions for one request in one frontend, writing every step to the trace."""
 
-    def __init__(self, fe: "Frontend", view: _RequestView, mode: str, trace: list[str]):
+    def __init__(self, fe: Frontend, view: _RequestView, mode: str, trace: list[str]):
         self.view = view
         self.mode = mode
         self.trace = trace
@@ -402,7 +407,7 @@ class _Evaluator:
         if definitions is None:
             raise RoutingError(f"unknown ACL {ref.name!r}", ref.span)
         if ref.name in self.resolving:
-            cycle = " → ".join([*self.resolving, ref.name])
+            cycle = " -> ".join([*self.resolving, ref.name])
             raise RoutingError(f"ACL {ref.name!r} refers to itself ({cycle})", ref.span)
         self.resolving.append(ref.name)
         try:
@@ -421,7 +426,7 @@ class _Evaluator:
         return result
 
     def _note(self, depth: int, what: str, result: bool) -> None:
-        self.trace.append(f"{'  ' * depth}{what} → {'true' if result else 'false'}")
+        self.trace.append(f"{'  ' * depth}{what} -> {'true' if result else 'false'}")
 
 
 def _match_path(m, view: _RequestView) -> tuple[str, bool]:
@@ -517,7 +522,7 @@ def _parse_network(value: str):
 # ====================================================================== actions
 
 
-def _apply_action(decision: Decision, cfg: "Config", action, view: _RequestView, mode: str,
+def _apply_action(decision: Decision, cfg: Config, action, view: _RequestView, mode: str,
                   target: Target | None) -> Decision:
     decision.action = action
     kind = action.type
@@ -538,7 +543,7 @@ def _apply_action(decision: Decision, cfg: "Config", action, view: _RequestView,
     return decision
 
 
-def _use_upstream(decision: Decision, cfg: "Config", action, mode: str, target: Target | None) -> Decision:
+def _use_upstream(decision: Decision, cfg: Config, action, mode: str, target: Target | None) -> Decision:
     upstream = cfg.upstream(action.upstream)
     if upstream is None:
         raise RoutingError(f"unknown upstream {action.upstream!r}", action.span)
@@ -566,13 +571,13 @@ def redirect_location(action, view: _RequestView, target: Target | None = None) 
     return view.raw_target if prefix == "/" else prefix + view.raw_target
 
 
-def _stats_decision(fe: "Frontend", stats: "Stats", request: Request, trace: list[str]) -> Decision:
+def _stats_decision(fe: Frontend, stats: Stats, request: Request, trace: list[str]) -> Decision:
     status = 200 if _stats_authorized(stats, request) else 401
     trace.append(f"stats uri {stats.uri} is a prefix of the request URI: stats page ({status})")
     return Decision(fe.name, "stats", span=stats.span or fe.span, status=status, trace=trace)
 
 
-def _stats_authorized(stats: "Stats", request: Request) -> bool:
+def _stats_authorized(stats: Stats, request: Request) -> bool:
     if not stats.users:
         return True
     credentials = _basic_credentials(_lower_names(request.headers).get("authorization", ""))
@@ -594,7 +599,7 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
 # ====================================================================== servers and balancing
 
 
-def usable_servers(upstream: "Upstream") -> "list[Server]":
+def usable_servers(upstream: Upstream) -> list[Server]:
     """The servers that can answer: primaries not down and with a weight; when there are none,
     the backups that are (all of them, nginx's behaviour)."""
     primaries = [s for s in upstream.servers if not s.backup and _usable(s)]
@@ -603,11 +608,11 @@ def usable_servers(upstream: "Upstream") -> "list[Server]":
     return [s for s in upstream.servers if s.backup and _usable(s)]
 
 
-def _usable(server: "Server") -> bool:
+def _usable(server: Server) -> bool:
     return not server.down and server.weight > 0
 
 
-def balance_preview(upstream: "Upstream", n: int = 100, *, clients: list[str] | None = None) -> list[str]:
+def balance_preview(upstream: Upstream, n: int = 100, *, clients: list[str] | None = None) -> list[str]:
     """The names of the servers ``n`` sequential requests reach (each finishes before the next).
 
     * round_robin, least_conn: nginx's smooth weighted round robin over ``usable_servers``
@@ -642,12 +647,12 @@ class SmoothWeightedRoundRobin:
     takes the highest (the first on ties) and subtracts the total from it. Weights 5,1,1 give
     a a b a c a a: spread out, not bunched."""
 
-    def __init__(self, servers: "list[Server]"):
+    def __init__(self, servers: list[Server]):
         self.servers = list(servers)
         self.current = [0] * len(self.servers)
         self.total = sum(s.weight for s in self.servers)
 
-    def pick(self) -> "Server":
+    def pick(self) -> Server:
         best = 0
         for i, server in enumerate(self.servers):
             self.current[i] += server.weight
@@ -660,7 +665,7 @@ class SmoothWeightedRoundRobin:
 _IP_HASH_TRIES = 20
 
 
-def _ip_hash_preview(upstream: "Upstream", n: int, clients: list[str]) -> list[str]:
+def _ip_hash_preview(upstream: Upstream, n: int, clients: list[str]) -> list[str]:
     # nginx hashes over every primary peer, down ones included (they make it rehash), and
     # falls back to round robin after 20 tries; backups are not allowed with ip_hash.
     peers = [s for s in upstream.servers if not s.backup]
@@ -673,7 +678,7 @@ def _ip_hash_preview(upstream: "Upstream", n: int, clients: list[str]) -> list[s
     return picks
 
 
-def _ip_hash_pick(peers: "list[Server]", address) -> "Server | None":
+def _ip_hash_pick(peers: list[Server], address) -> Server | None:
     key = address.packed[:3] if address.version == 4 else address.packed
     total = sum(s.weight for s in peers)
     if total == 0:
@@ -688,7 +693,7 @@ def _ip_hash_pick(peers: "list[Server]", address) -> "Server | None":
     return None
 
 
-def _peer_at(peers: "list[Server]", w: int) -> "Server":
+def _peer_at(peers: list[Server], w: int) -> Server:
     for peer in peers:
         if w < peer.weight:
             return peer

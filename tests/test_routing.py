@@ -17,8 +17,17 @@ from hypothesis import strategies as st
 
 from proxyc import ir
 from proxyc.dialects.pxc.reader import load
-from proxyc.routing import (Decision, Request, RoutingError, balance_preview, describe_condition, host_only,
-                            normalize_path, route, usable_servers)
+from proxyc.routing import (
+    Decision,
+    Request,
+    RoutingError,
+    balance_preview,
+    describe_condition,
+    host_only,
+    normalize_path,
+    route,
+    usable_servers,
+)
 
 try:  # tests/ as a plain directory (rootdir-relative) or as a package
     from helpers import require_binary
@@ -649,7 +658,7 @@ def _config(frontend_body: str, mode: str = "http") -> ir.Config:
 
 @pytest.mark.parametrize("body, mode, request_args, message", [
     (" use hit if nosuch", "http", {}, "unknown ACL 'nosuch'"),
-    (" acl a b\n acl b a\n use hit if a", "http", {}, r"ACL 'a' refers to itself \(a → b → a\)"),
+    (" acl a b\n acl b a\n use hit if a", "http", {}, r"ACL 'a' refers to itself \(a -> b -> a\)"),
     (" use nowhere if path prefix /", "http", {}, "unknown upstream 'nowhere'"),
     (" use hit if path regex '(unclosed'", "http", {}, "does not compile"),
     (" use hit if source 10.0.0.300/8", "http", {}, "not an address or CIDR"),
@@ -801,7 +810,7 @@ def test_nginx_follows_the_predicted_round_robin_and_ip_hash(tmp_path):
     clients = [f"127.{i}.{j}.1" for i in range(3) for j in range(4)]
     with StubBackends(["a", "b", "c", "d"]) as stubs:
         def servers(upstream, extra=""):
-            lines = "".join(f"  server 127.0.0.1:{stubs.port(s.name)}" + (" weight=%d" % s.weight)
+            lines = "".join(f"  server 127.0.0.1:{stubs.port(s.name)}" + f" weight={s.weight}"
                             + (" down" if s.down else "") + ";\n" for s in upstream.servers)
             return f" upstream {upstream.name} {{\n{extra}{lines} }}\n"
         rr_port, ih_port = free_port(), free_port()
