@@ -121,12 +121,12 @@ class Decision:
 
 def route(cfg: Config, request: Request, *, frontend: str | None = None,
           normalize: bool | None = None, target: Target | None = None) -> Decision:
-    """Route ``request`` through ``cfg`` (see the module docstring for the exact semantics).
-    ``target`` predicts one server's native behaviour where it differs from the IR's: the
-    no-route status, whether the path is normalised by default, and the host of a scheme
-    redirect (HAProxy copies the Host header verbatim, port included)."""
+    """Route ``request`` through ``cfg`` (the module docstring gives the exact semantics).
+    ``target`` predicts one server's native behaviour where it differs from the IR's (no-route
+    and no-server statuses, default normalisation, the host of a scheme redirect). Raises
+    RoutingError, and nothing else, when the config or the request cannot be routed."""
     fe, listen = select_frontend(cfg, request, frontend)
-    trace = [_describe_selection(fe, listen, request, frontend)]
+    trace = [_describe_selection(fe, listen, frontend)]
     tls = _connection_tls(fe, listen, request, trace)
     mode = fe.mode or cfg.defaults.mode
     if mode == "tcp":
@@ -193,6 +193,8 @@ def select_frontend(cfg: Config, request: Request,
         raise RoutingError(f"no frontend listens on port {request.port} ({_ports_summary(cfg)})")
     if len(cfg.frontends) == 1:
         return cfg.frontends[0], None
+    if not cfg.frontends:
+        raise RoutingError("the config has no frontends")
     raise RoutingError(f"give a frontend name or a port to choose among: {_ports_summary(cfg)}")
 
 
@@ -210,8 +212,7 @@ def _ports_summary(cfg: Config) -> str:
     return "; ".join(parts)
 
 
-def _describe_selection(fe: Frontend, listen: Listen | None, request: Request,
-                        by_name: str | None) -> str:
+def _describe_selection(fe: Frontend, listen: Listen | None, by_name: str | None) -> str:
     how = "by name" if by_name is not None else ("by port" if listen is not None else "the only frontend")
     port = f" on port {listen.port}" if listen is not None else ""
     return f"frontend {fe.name}{port} ({how})"

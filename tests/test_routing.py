@@ -711,6 +711,8 @@ def test_frontend_selection_by_port_name_and_single_frontend():
     assert route(cfg, Request(), frontend="admin").frontend == "admin"
     single = load("frontend only {\n listen :80\n default hit\n}\n" + TWO_UPSTREAMS)
     assert route(single, Request()).frontend == "only"
+    with pytest.raises(RoutingError, match="the config has no frontends"):
+        route(load(TWO_UPSTREAMS), Request())
 
 
 def test_describe_condition_reads_like_the_dsl():
