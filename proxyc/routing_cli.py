@@ -51,7 +51,7 @@ def run_route(file, request_words, header_args, src, frontend, tls_flag, fmt, ou
         headers["Host"] = host
     request = Request(method=method, url=url, headers=headers, src=src, port=port, tls=tls or tls_flag)
     try:
-        decision = route(cfg, request, frontend=frontend, normalize=True if fmt == "nginx" else None)
+        decision = route(cfg, request, frontend=frontend, target=fmt if fmt in ("nginx", "haproxy") else None)
     except RoutingError as exc:
         click.echo(f"proxyc: {exc}", err=True)
         return 2

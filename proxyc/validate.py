@@ -61,8 +61,6 @@ def validate(cfg: ir.Config) -> list[Diagnostic]:
             modes = modes | {up.mode}
         if len(modes) > 1:
             out.append(Diagnostic.at(up.span, "V106", f"upstream {up.name} is used by both http and tcp frontends"))
-    for node in ir.iter_nodes(cfg):
-        out += _check_strings(node)
     return out
 
 
@@ -144,14 +142,3 @@ def _check_header(op: ir.HeaderOp) -> list[Diagnostic]:
         out.append(Diagnostic.at(op.span, "V109", f"header {op.name} value contains a line break or NUL",
                                  hint="a CR or LF in a header value would let it inject other headers"))
     return out
-
-
-def _check_strings(node: ir.Node) -> list[Diagnostic]:
-    """NUL can't be written in any target config; refuse it everywhere."""
-    for name in type(node).model_fields:
-        value = getattr(node, name)
-        values = value if isinstance(value, list) else [value]
-        for v in values:
-            if isinstance(v, str) and "\0" in v:
-                return [Diagnostic.at(node.span, "V113", f"{type(node).__name__}.{name} contains a NUL character")]
-    return []

@@ -18,6 +18,7 @@ from ... import ir
 from ...diagnostics import Diagnostic, Diagnostics, ProxycError, did_you_mean
 from ...grammar_file import grammar_text
 from ..common import ALGORITHMS, parse_address, parse_listen_address
+from .fastpath import read_fast
 
 TIMEOUT_KEYS = ("connect", "client", "server", "http_request", "queue", "tunnel", "check")
 FRONTEND_TIMEOUTS = ("client", "http_request")
@@ -526,13 +527,19 @@ def _parser() -> Lark:
     )
 
 
-def read(text: str, filename: str | None = None) -> tuple[ir.Config | None, list[Diagnostic]]:
-    """Parse .pxc text. Returns the IR (None on a syntax error) and every diagnostic found."""
+def read(text: str, filename: str | None = None, *, fast: bool = True) -> tuple[ir.Config | None, list[Diagnostic]]:
+    """Parse .pxc text. Returns the IR (None on a syntax error) and every diagnostic found.
+    ``fast=False`` forces lark even for plain files (see fastpath.py)."""
+    if "\0" in text:  # no target can write it; refuse it before it reaches the IR
+        return None, [_position_error(text, text.index("\0"), filename, "E002", "NUL character in the input")]
     parser = _parser()
     with _lock:
         _builder.reset(filename)
+        cfg = read_fast(text, _builder) if fast else None
+        if cfg is None:
+            _builder.reset(filename)
         try:
-            cfg = parser.parse(text if text.endswith("\n") else text + "\n")
+            cfg = cfg or parser.parse(text if text.endswith("\n") else text + "\n")
         except UnexpectedInput as exc:
             return None, [_syntax_error(exc, text, filename, parser)]
         except (VisitError, ValueError) as exc:  # a bug in a builder method: a diagnostic, not a traceback
@@ -550,6 +557,12 @@ def load(text: str, filename: str | None = None) -> ir.Config:
     if cfg is None or errors:
         raise ProxycError(errors or diags)
     return cfg
+
+
+def _position_error(text: str, pos: int, filename: str | None, code: str, message: str) -> Diagnostic:
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return Diagnostic(code, message, file=filename, line=line, col=col)
 
 
 # ------------------------------------------------------------------------------ comments
