@@ -49,6 +49,8 @@ def run_route(file, request_words, header_args, src, frontend, tls_flag, fmt, ou
         headers[name.strip()] = value.strip()
     if host and not any(k.lower() == "host" for k in headers):
         headers["Host"] = host
+    if port is None and frontend is None and any(l.port == 80 for fe in cfg.frontends for l in fe.listens):
+        port = 80  # a bare path means what curl means: http on port 80
     request = Request(method=method, url=url, headers=headers, src=src, port=port, tls=tls or tls_flag)
     try:
         decision = route(cfg, request, frontend=frontend, target=fmt if fmt in ("nginx", "haproxy") else None)
