@@ -16,6 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ... import ir
 from ...diagnostics import Diagnostic, Diagnostics, ProxycError, did_you_mean
+from ...perf import paused_gc
 from ...grammar_file import grammar_text
 from ..common import ALGORITHMS, parse_address, parse_listen_address
 from .fastpath import read_fast
@@ -533,7 +534,7 @@ def read(text: str, filename: str | None = None, *, fast: bool = True) -> tuple[
     if "\0" in text:  # no target can write it; refuse it before it reaches the IR
         return None, [_position_error(text, text.index("\0"), filename, "E002", "NUL character in the input")]
     parser = _parser()
-    with _lock:
+    with _lock, paused_gc():
         _builder.reset(filename)
         cfg = read_fast(text, _builder) if fast else None
         if cfg is None:
