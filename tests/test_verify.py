@@ -1,0 +1,237 @@
+"""``proxyc verify``: the compiled configs route as described on the real nginx and HAProxy.
+
+Every example is verified live on both servers (loopback only), a writer that swaps two routes
+is caught, and the nine-location nginx ordering case of DESIGN §2 routes the same on both.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import proxyc.api
+from proxyc.api import load
+from proxyc.verify.cli import run_verify
+from proxyc.verify.requests import regex_example, request_set
+from proxyc.verify.runner import single_worker, verify_config
+
+try:  # tests/ as a plain directory (rootdir-relative) or as a package
+    from helpers import require_binary
+except ImportError:  # pragma: no cover
+    from tests.helpers import require_binary
+
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.pxc"))
+TARGETS = ("nginx", "haproxy")
+
+
+def _need(target: str) -> None:
+    require_binary(target)
+
+
+def _load(path: Path):
+    return load(path.read_text(), "pxc", str(path))
+
+
+# ------------------------------------------------------------------ every example, both servers
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_routes_as_described(example, target):
+    _need(target)
+    report = verify_config(_load(example), target, file=str(example))
+    assert report.ok, report.to_text()
+    result = report.targets[0]
+    assert result.requests > 0 and result.matched == result.requests
+
+
+# ------------------------------------------------------------------ a wrong writer is caught
+
+LAB3 = Path(__file__).resolve().parent.parent / "examples" / "haproxy-lab3-grouped.pxc"
+
+
+def _swap_words(line: str, a: str, b: str) -> str:
+    return re.sub(rf"\b({re.escape(a)}|{re.escape(b)})\b", lambda m: b if m.group(1) == a else a, line)
+
+
+def _swapping_writer(real_write, a: str, b: str, routing_line: re.Pattern):
+    """The real writer, but the lines that route to ``a`` and ``b`` swapped: the upstreams
+    themselves stay intact, so the output is valid and only routes wrongly."""
+
+    def write(cfg, target):
+        text, diags = real_write(cfg, target)
+        lines = [_swap_words(line, a, b) if routing_line.search(line) else line for line in text.splitlines(True)]
+        return "".join(lines), diags
+
+    return write
+
+
+@pytest.mark.parametrize("target,routing_line", [
+    ("haproxy", re.compile(r"^\s*use_backend\b")),
+    ("nginx", re.compile(r"proxy_pass\b|^\s*~|\$pxc")),
+])
+def test_a_writer_that_swaps_two_routes_is_caught(monkeypatch, target, routing_line):
+    _need(target)
+    monkeypatch.setattr(proxyc.api, "write", _swapping_writer(proxyc.api.write, "item_pool", "basket_pool",
+                                                              routing_line))
+    report = verify_config(_load(LAB3), target, file=str(LAB3))
+    result = report.targets[0]
+    assert result.error is None, result.error
+    assert not report.ok and report.exit_status() == 1
+    wrong = [m for m in result.mismatches if "/item" in m.request]
+    assert wrong, report.to_text()
+    assert "item_pool/" in wrong[0].expected and "basket_pool/" in wrong[0].got
+    assert re.search(r"haproxy-lab3-grouped\.pxc:\d+", wrong[0].where)
+
+
+# ------------------------------------------------------------------ nine nginx locations, DESIGN §2 order
+
+# nginx:  location = /login {}            location ^~ /static/ {}      location /static/img/ {}
+#         location ~ \.php$ {}            location ~* \.(png|jpg)$ {}  location /api/ {}
+#         location /api/v2/ {}            location / {}                location ~ ^/api/v2/special {}
+# as a first-match list: exact; ^~ prefixes guarded by the longer plain prefixes extending them;
+# regexes in file order; plain prefixes longest first; "/" as the default.
+NINE_LOCATIONS = """
+defaults {
+    mode http
+    timeout connect 5s
+    timeout client 10s
+    timeout server 10s
+}
+
+frontend web {
+    listen :8080
+    use login if path exact /login
+    use static if path prefix /static/ and not path prefix /static/img/
+    use php if path regex '\\.php$'
+    use images if path regex nocase '\\.(png|jpg)$'
+    use special if path regex '^/api/v2/special'
+    use img if path prefix /static/img/
+    use api_v2 if path prefix /api/v2/
+    use api if path prefix /api/
+    default root
+}
+""" + "".join(f"""
+upstream {name} {{
+    server {name}1 192.0.2.{i}:80
+}}
+""" for i, name in enumerate(("login", "static", "php", "images", "special", "img", "api_v2", "api", "root"), 1))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_nine_nginx_locations_route_the_same_live(target):
+    _need(target)
+    cfg = load(NINE_LOCATIONS, "pxc", "nine.pxc")
+    report = verify_config(cfg, target, file="nine.pxc")
+    assert report.ok, report.to_text()
+    paths = {p.path for p in request_set(cfg).probes}
+    # The request set reaches every location and the near misses that tell them apart.
+    for path in ("/login", "/login/", "/static/", "/static/img/", "/x.php", "/X.PNG", "/api/v2/special",
+                 "/api/v2/", "/api/", "/"):
+        assert path in paths
+
+
+# ------------------------------------------------------------------ the CLI entry point
+
+
+def test_run_verify_json_and_exit_status(capsys):
+    _need("haproxy")
+    example = next(p for p in EXAMPLES if p.stem == "nginx-lab3-weighted")
+    assert run_verify(str(example), "haproxy", None, "json", True) == 0
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["ok"] is True and doc["targets"][0]["target"] == "haproxy"
+    weights = next(c for c in doc["targets"][0]["checks"] if c["check"] == "weights")
+    assert weights["status"] == "pass" and "±5 points" in weights["detail"]
+    assert "proxyc verify:" not in err  # quiet: no progress display
+
+
+def test_run_verify_reports_input_errors_with_status_2(tmp_path, capsys):
+    bad = tmp_path / "bad.pxc"
+    bad.write_text("frontend web {\n    listen :80\n    default nowhere\n}\n")
+    assert run_verify(str(bad), "haproxy", None, "text", True) == 2
+    assert "bad.pxc:3" in capsys.readouterr().err
+
+
+def test_progress_display_and_text_report(capsys):
+    _need("haproxy")
+    example = next(p for p in EXAMPLES if p.stem == "nginx-lab1-round-robin")
+    assert run_verify(str(example), "haproxy", None, "text", False) == 0
+    out, err = capsys.readouterr()
+    assert "proxyc verify: haproxy: sending" in err and "requests as predicted" in err
+    assert "round robin: 9 requests, 3 per server expected" in out
+    assert out.rstrip().endswith("all targets route as described")
+
+
+# ------------------------------------------------------------------ cleanup, also on Ctrl-C
+
+
+def _our_proxies() -> list[int]:
+    """Running nginx/haproxy processes started in a verify scratch directory."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"proxyc-verify-" in cmdline and (b"nginx" in cmdline or b"haproxy" in cmdline):
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_ctrl_c_stops_the_proxy_and_propagates(target):
+    _need(target)
+    cfg = _load(next(p for p in EXAMPLES if p.stem == "nginx-lab1-round-robin"))
+    seen: list[list[int]] = []
+
+    def interrupt(line: str) -> None:
+        if "sending" in line:
+            seen.append(_our_proxies())
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        verify_config(cfg, target, progress=interrupt)
+    assert seen and seen[0], "the proxy was not running when interrupted"
+    assert not set(seen[0]) & set(_our_proxies())
+
+
+# ------------------------------------------------------------------ pieces
+
+
+def test_single_worker_for_exact_round_robin():
+    assert single_worker("events {}\n").startswith("worker_processes 1;\n")
+    assert single_worker("worker_processes auto;\nevents {}\n") == "worker_processes 1;\nevents {}\n"
+
+
+@pytest.mark.parametrize("pattern,sample", [
+    (r"\.php$", ".php"), (r"\.(png|jpg)$", ".png"), (r"^/api/v2/special", "/api/v2/special"),
+    (r"^/u/[0-9]+/x", "/u/0/x"), (r"[^/]+\.js$", "a.js"),
+])
+def test_regex_examples_match_their_pattern(pattern, sample):
+    assert regex_example(pattern) == sample
+    assert re.search(pattern, sample)
+
+
+def test_request_set_hits_and_just_misses_every_dimension():
+    cfg = _load(next(p for p in EXAMPLES if p.stem == "host-routing"))
+    probes = request_set(cfg).probes
+    hosts = {p.host for p in probes}
+    assert {"api.example.com", "api.example.com:80", "API.EXAMPLE.COM", "xapi.example.com"} <= hosts
+    assert {"a.tenants.example.com", "tenants.example.com"} <= hosts
+    assert {p.source for p in probes} == {"127.0.0.1", "127.0.0.2"}
+    paths = {p.path for p in probes}
+    assert {"/admin", "/admin/", "/ADMIN", "/admi", "/%61dmin", "//admin", "/x/../admin", "/v2/"} <= paths
+    assert len(probes) == len(set(probes))
+    assert probes == request_set(cfg).probes  # deterministic
+
+
+def test_no_traffic_leaves_loopback():
+    """The request set only ever names loopback client addresses."""
+    for example in EXAMPLES:
+        for probe in request_set(_load(example)).probes:
+            assert probe.source.startswith("127."), (example, probe)
