@@ -15,6 +15,7 @@ from .diagnostics import Diagnostic, did_you_mean
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:~-]*$")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 HTTP_ONLY_MATCHERS = (ir.PathMatch, ir.HostMatch, ir.MethodMatch, ir.HeaderMatch)
+MAX_CONDITION_DEPTH = 64  # far beyond any real config; keeps every recursive walk safe
 
 
 def validate(cfg: ir.Config) -> list[Diagnostic]:
@@ -82,7 +83,23 @@ def _check_name(node: ir.Node, name: str, what: str) -> list[Diagnostic]:
                           hint="use letters, digits and _ . : ~ - (starting with a letter, digit or _)")]
 
 
+def condition_depth(cond) -> int:
+    """Nesting depth of a condition, without recursion (the input may be hostile)."""
+    deepest, stack = 0, [(cond, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_CONDITION_DEPTH:
+            break
+        children = [node.item] if isinstance(node, ir.Not) else getattr(node, "items", None) or []
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def _check_condition(cond, acl_names: set[str], mode: str) -> list[Diagnostic]:
+    if condition_depth(cond) > MAX_CONDITION_DEPTH:
+        return [Diagnostic.at(cond.span, "V114", f"condition nested more than {MAX_CONDITION_DEPTH} levels deep",
+                              hint="name parts of it as ACLs")]
     out = []
     for node in ir.iter_nodes(cond):
         if isinstance(node, ir.AclRef) and node.name not in acl_names:

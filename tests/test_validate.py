@@ -94,3 +94,11 @@ def test_examples_are_valid(path):
     cfg, diags = read(path.read_text(), str(path))
     assert cfg is not None and diags == []
     assert validate(cfg) == []
+
+
+def test_deeply_nested_condition_is_a_diagnostic_not_a_crash():
+    depth = 5000
+    body = ("frontend f {\n    listen :80\n    acl a path prefix /a\n    acl x " + "not " * depth + "a\n"
+            "    default u\n}\nupstream u {\n    server s 1.2.3.4:80\n}\n")
+    found = problems(body)
+    assert [p[:2] for p in found] == [("V114", 6)]
