@@ -101,4 +101,4 @@ def test_deeply_nested_condition_is_a_diagnostic_not_a_crash():
     body = ("frontend f {\n    listen :80\n    acl a path prefix /a\n    acl x " + "not " * depth + "a\n"
             "    default u\n}\nupstream u {\n    server s 1.2.3.4:80\n}\n")
     found = problems(body)
-    assert [p[:2] for p in found] == [("V114", 6)]
+    assert [p[:2] for p in found] == [("V114", 7)]  # line 7: the ACL, after the 3-line defaults
