@@ -1,0 +1,210 @@
+"""Turning values into nginx tokens that cannot end a directive or open a block (DESIGN §9).
+
+Everything the nginx writer emits is a ``Tok``: either a trusted constant written by the writer
+itself (``lit``) or a user string passed through ``word`` (contexts where nginx takes the text
+literally: location paths, map and geo keys, regexes) or ``text`` (contexts where nginx expands
+``$variables``: return bodies, redirect targets, header values). ``Out.directive`` accepts only
+``Tok``s, so a user string cannot reach the output without one of these functions.
+
+nginx's tokenizer (ngx_conf_read_token) ends a bare word at whitespace, ``;``, ``{`` or ``}``
+and reads a double-quoted string up to the next unescaped ``"``. Inside any token it turns
+``\\"``, ``\\'`` and ``\\\\`` into the character and ``\\t``, ``\\r``, ``\\n`` into control
+characters; every other backslash is kept as it is. ``quote`` inverts exactly that.
+"""
+from __future__ import annotations
+
+import re
+
+DOLLAR_VAR = "pxc_dollar"  # geo $pxc_dollar { default "$"; }: a literal "$" in expanded strings
+
+# Bare words that need no quotes: no quoting-relevant character, and no leading character that
+# means something to `location` (=, ~, ^~, @) or starts a comment (#).
+_BARE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./:%+,=@*-]*")
+# After a backslash these characters are consumed by nginx's tokenizer.
+_NGINX_ESCAPED_AFTER_BACKSLASH = frozenset('"\'\\trn')
+_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+class Tok(str):
+    """A string that is safe to place in a directive as one token."""
+
+    __slots__ = ()
+
+
+def lit(text: str) -> Tok:
+    """A token written by the writer itself (keywords, variables, numbers): trusted as is."""
+    return Tok(text)
+
+
+def quote(text: str) -> str:
+    """``text`` as one double-quoted nginx token that reads back as exactly ``text``.
+
+    A backslash is doubled only where nginx would otherwise consume it, so PCRE escapes such
+    as ``\\/`` stay readable. NUL cannot be represented in a config file at all."""
+    if "\0" in text:
+        raise ValueError("NUL cannot be written into an nginx config")
+    out = []
+    last = len(text) - 1
+    for i, ch in enumerate(text):
+        if ch == "\\":
+            consumed = i == last or text[i + 1] in _NGINX_ESCAPED_AFTER_BACKSLASH
+            out.append("\\\\" if consumed else "\\")
+        elif ch == '"':
+            out.append('\\"')
+        else:
+            out.append(_CONTROL_ESCAPES.get(ch, ch))
+    return '"' + "".join(out) + '"'
+
+
+def word(text: str) -> Tok:
+    """A user string in a context where nginx does not expand variables: bare when that is
+    unambiguous, quoted otherwise."""
+    if _BARE.fullmatch(text):
+        return Tok(text)
+    return Tok(quote(text))
+
+
+def expand_safe(text: str) -> str:
+    """``text`` with every ``$`` replaced by ``${pxc_dollar}``, for contexts where nginx expands
+    variables, so a user's ``$`` stays a literal dollar sign."""
+    return text.replace("$", "${" + DOLLAR_VAR + "}")
+
+
+def text(value: str, *, suffix: str = "") -> Tok:
+    """A user string in a context where nginx expands variables, followed by a trusted
+    ``suffix`` written by the writer (e.g. ``$request_uri``). Always quoted."""
+    return Tok(quote(expand_safe(value) + suffix))
+
+
+def needs_dollar(value: str) -> bool:
+    return "$" in value
+
+
+def pcre_escape(value: str) -> str:
+    """A PCRE pattern matching ``value`` literally.
+
+    Python's ``re.escape`` targets Python's regex syntax; PCRE's rule is simpler and safer:
+    a backslash before any non-alphanumeric ASCII character makes it literal. So every such
+    character is escaped, control characters are written as escapes, and everything else
+    (letters, digits, non-ASCII bytes) passes through."""
+    out = []
+    for ch in value:
+        if ch.isascii() and ch.isalnum():
+            out.append(ch)
+        elif ch in _CONTROL_ESCAPES:
+            out.append(_CONTROL_ESCAPES[ch])
+        elif ch.isascii() and (ord(ch) < 0x20 or ord(ch) == 0x7F):
+            out.append(f"\\x{{{ord(ch):02x}}}")
+        elif ch.isascii():
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def comment_safe(value: str) -> str:
+    """Text for a ``#`` comment: a line break would end the comment and start a directive."""
+    return "".join(ch if ch.isprintable() else "?" for ch in value)
+
+
+# ------------------------------------------------------------------ validation of user strings
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_VARIABLE_KEY = re.compile(r"[A-Za-z0-9_]+")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+# PCRE named groups: (?<name>..), (?'name'..), (?P<name>..). nginx turns each into a variable
+# of that name, which could clash with (or overwrite) the writer's own variables.
+_NAMED_GROUP = re.compile(r"\(\?(?:P?<[A-Za-z_]|')")
+
+
+def header_name_problem(name: str) -> str | None:
+    if not _HEADER_NAME.fullmatch(name):
+        return f"header name {name!r} must consist of letters, digits, '-' and '_'"
+    return None
+
+
+def header_value_problem(value: str) -> str | None:
+    bad = next((ch for ch in value if ch in "\r\n\0"), None)
+    if bad is not None:
+        return f"header value contains {bad!r}, which would split or end the header"
+    return None
+
+
+def body_problem(value: str) -> str | None:
+    if "\0" in value:
+        return "NUL cannot be written into an nginx config"
+    return None
+
+
+def variable_key_problem(kind: str, name: str) -> str | None:
+    """Cookie and query-parameter names become part of an nginx variable name."""
+    if not _VARIABLE_KEY.fullmatch(name):
+        return f"{kind} name {name!r} must consist of letters, digits and '_' to be an nginx variable"
+    return None
+
+
+def scheme_problem(scheme: str) -> str | None:
+    if not _SCHEME.fullmatch(scheme):
+        return f"{scheme!r} is not a URL scheme"
+    return None
+
+
+def regex_problem(pattern: str) -> str | None:
+    if "\0" in pattern:
+        return "NUL cannot be written into an nginx config"
+    if _NAMED_GROUP.search(pattern):
+        return "named groups in a regex would set nginx variables; use (?:...) instead"
+    return None
+
+
+def raw_block_problem(raw: str) -> str | None:
+    """Raw nginx text must be complete statements: balanced braces and nothing unterminated,
+    so it can neither close the block it is placed in nor swallow the directive after it.
+    Scans like nginx's tokenizer: ``#`` starts a comment only where a token could start."""
+    depth, pending, token_start, i, n = 0, False, True, 0, len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch in "\"'" and token_start:
+            end = _closing_quote(raw, i)
+            if end < 0:
+                return "raw nginx text has an unclosed quote"
+            pending, token_start, i = True, False, end + 1
+            continue
+        if ch == "#" and token_start:
+            nl = raw.find("\n", i)
+            i = n if nl < 0 else nl
+            continue
+        if ch == "\\":
+            pending, token_start, i = True, False, i + 2
+            continue
+        token_start = ch.isspace() or ch in ";{}"
+        if ch == "{":
+            depth, pending = depth + 1, False
+        elif ch == "}":
+            if pending:
+                return "raw nginx text has a directive without ';' before '}'"
+            depth -= 1
+            if depth < 0:
+                return "raw nginx text closes a block it did not open"
+        elif ch == ";":
+            pending = False
+        elif not ch.isspace():
+            pending = True
+        i += 1
+    if depth:
+        return "raw nginx text leaves a block open"
+    if pending:
+        return "raw nginx text ends in a directive without ';'"
+    return None
+
+
+def _closing_quote(raw: str, start: int) -> int:
+    quote_char, i = raw[start], start + 1
+    while i < len(raw):
+        if raw[i] == "\\":
+            i += 2
+            continue
+        if raw[i] == quote_char:
+            return i
+        i += 1
+    return -1
