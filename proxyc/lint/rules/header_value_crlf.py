@@ -11,6 +11,7 @@ _HEADER_FIELDS = {
     ir.Return: ("content_type",),
     ir.HttpCheck: ("host", "path", "method"),
 }
+_WHAT = {ir.HeaderOp: "header", ir.Redirect: "redirect", ir.Return: "return", ir.HttpCheck: "health check"}
 
 
 class HeaderValueCrlf(Rule):
@@ -52,6 +53,6 @@ class HeaderValueCrlf(Rule):
             for field in _HEADER_FIELDS.get(type(node), ()):
                 value = getattr(node, field)
                 if isinstance(value, str) and any(ch in value for ch in _LINE_BREAKS):
-                    what = type(node).__name__
+                    what = _WHAT[type(node)]
                     yield self.finding(node, f"{what} {field} {value!r} contains a line break",
                                        hint="a CR or LF in a header lets the value inject other headers")
