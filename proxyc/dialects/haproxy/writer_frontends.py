@@ -19,7 +19,7 @@ from ... import ir
 from ..common import format_address
 from .quoting import escape_log_format, has_line_break
 from .writer_backends import raw_lines
-from .writer_conditions import ALWAYS, NEVER, ConditionWriter, render_guard
+from .writer_conditions import ALWAYS, NEVER, ConditionWriter, Literal, Term, render_guard, simplify
 from .writer_context import Context, Section, Unwritable, comment_lines
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
@@ -43,6 +43,7 @@ class FrontendWriter:
         self.leading: list[str] = []  # http-request actions of the rules before the first use
         self.switching: list[str] = []  # use_backend / default_backend, in order
         self.generated: list[Section] = []  # backends holding one action each
+        self.stats_uri = self._stats_uri_literal()
 
     def sections(self) -> tuple[Section, list[Section]]:
         """The frontend section and the backends generated for it."""
@@ -193,12 +194,13 @@ class FrontendWriter:
         if terms == NEVER:
             self.ctx.diags.warning(rule.span, "P001", "this rule's condition can never hold; not written")
             return
-        guard = "" if terms == ALWAYS else " if " + render_guard(terms)
         action = rule.action
+        if leading and not isinstance(action, ir.UseUpstream):
+            self.leading.append(self._action_line(action) + _guard(self._after_stats(terms)))
+            return
+        guard = _guard(terms)
         if isinstance(action, ir.UseUpstream):
             self.switching.append(f"use_backend {self.ctx.backend_name(action.upstream)}{guard}")
-        elif leading:
-            self.leading.append(self._action_line(action) + guard)
         else:
             backend = self._action_backend(f"r{index + 1}", action, f"rule {index + 1}")
             self.switching.append(f"use_backend {backend}{guard}")
@@ -211,7 +213,7 @@ class FrontendWriter:
             if isinstance(action, ir.UseUpstream):
                 self.switching.append(f"default_backend {self.ctx.backend_name(action.upstream)}")
             elif no_use_rules:
-                self.leading.append(self._action_line(action))
+                self.leading.append(self._action_line(action) + _guard(self._after_stats(ALWAYS)))
             else:
                 self.switching.append(f"default_backend {self._action_backend('default', action, 'default')}")
         except Unwritable:
@@ -226,6 +228,22 @@ class FrontendWriter:
         section.add(line)
         self.generated.append(section)
         return name
+
+    def _stats_uri_literal(self) -> Literal | None:
+        """In the IR the stats page answers before any rule; HAProxy serves it after the
+        http-request rules, so those rules must not hold for the stats URI."""
+        stats = self.fe.stats
+        if stats is None or self.mode != "http":
+            return None
+        try:
+            return Literal("{ path_beg " + self.ctx.word(stats.uri, stats, "stats uri") + " }", negated=True)
+        except Unwritable:
+            return None
+
+    def _after_stats(self, terms: list[Term]) -> list[Term]:
+        if self.stats_uri is None:
+            return terms
+        return simplify([term + (self.stats_uri,) for term in terms])
 
     # ------------------------------------------------------------------ actions
     def _action_line(self, action: ir.Node) -> str:
@@ -280,3 +298,7 @@ class FrontendWriter:
         self.ctx.diags.info(action.span, "P001", f"HAProxy has no error page for {action.status}: written as "
                             "'return' with an empty body")
         return self._return(ir.Return(status=action.status, span=action.span))
+
+
+def _guard(terms: list[Term]) -> str:
+    return "" if terms == ALWAYS else " if " + render_guard(terms)
