@@ -1,0 +1,99 @@
+"""The soundness of condition implication (what shadowed-rule and duplicate-acl-condition rely
+on) and the ReDoS shape detector."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from proxyc import ir
+from proxyc.lint.conditions import equivalent, implies, to_term
+from proxyc.lint.regexes import backtracking_risk
+
+
+def path(op, *values, nocase=False):
+    return ir.PathMatch(op=op, values=list(values), ignore_case=nocase)
+
+
+def term(condition, acls=None):
+    return to_term(condition, acls or {})
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    (path("prefix", "/api/v2/"), path("prefix", "/api/"), True),
+    (path("prefix", "/api/"), path("prefix", "/api/v2/"), False),
+    (path("exact", "/api"), path("prefix", "/api"), True),
+    (path("prefix", "/api"), path("exact", "/api"), False),
+    (path("exact", "/a.php"), path("suffix", ".php"), True),
+    (path("prefix", "/Static/"), path("prefix", "/static/", nocase=True), True),
+    (path("prefix", "/static/", nocase=True), path("prefix", "/static/"), False),
+    (path("prefix", "/1/", nocase=True), path("prefix", "/1"), True),  # no letters: one spelling
+    (path("regex", "^/a"), path("regex", "^/a"), True),
+    (path("regex", "^/ab"), path("regex", "^/a"), False),  # regexes: identity only
+    (path("regex", "^/a", nocase=True), path("regex", "^/a"), False),
+    (path("prefix", "/a", "/b"), path("prefix", "/"), True),
+    (path("prefix", "/a", "/c"), path("prefix", "/a", "/b"), False),
+    (ir.All(items=[path("prefix", "/a"), ir.MethodMatch(values=["GET"])]), path("prefix", "/a"), True),
+    (path("prefix", "/a"), ir.All(items=[path("prefix", "/a"), ir.MethodMatch(values=["GET"])]), False),
+    (ir.MethodMatch(values=["GET"]), ir.MethodMatch(values=["GET", "HEAD"]), True),
+    (ir.MethodMatch(values=["GET", "POST"]), ir.MethodMatch(values=["GET", "HEAD"]), False),
+    (ir.SourceMatch(values=["10.1.0.0/16"]), ir.SourceMatch(values=["10.0.0.0/8"]), True),
+    (ir.SourceMatch(values=["10.0.0.0/8"]), ir.SourceMatch(values=["10.1.0.0/16"]), False),
+    (ir.SourceMatch(values=["::1"]), ir.SourceMatch(values=["0.0.0.0/0"]), False),
+    (ir.HeaderMatch(name="X-A", op="exact", values=["v"]), ir.HeaderMatch(name="x-a", op="present"), True),
+    (ir.HeaderMatch(name="X-A", op="present"), ir.HeaderMatch(name="X-A", op="exact", values=["v"]), False),
+    (ir.HeaderMatch(name="X-A", op="prefix", values=["abc"]),
+     ir.HeaderMatch(name="X-A", op="contains", values=["bc"]), True),
+    (ir.HostMatch(op="exact", values=["www.example.com"]), ir.HostMatch(op="suffix", values=[".example.com"]), True),
+    (ir.Not(item=path("prefix", "/")), ir.Not(item=path("prefix", "/a")), True),
+    (ir.Not(item=path("prefix", "/a")), ir.Not(item=path("prefix", "/")), False),
+    (ir.TlsMatch(), ir.TlsMatch(), True),
+    (path("prefix", "/a"), None, True),
+    (None, path("prefix", "/"), False),
+])
+def test_implication(a, b, expected):
+    assert implies(term(a), term(b)) is expected
+
+
+def test_acl_references_are_followed_and_cycles_stay_opaque():
+    acls = {"api": ir.Acl(name="api", condition=path("prefix", "/api/")),
+            "loop": ir.Acl(name="loop", condition=ir.AclRef(name="loop"))}
+    assert implies(term(path("prefix", "/api/v1/"), acls), term(ir.AclRef(name="api"), acls))
+    assert implies(term(ir.AclRef(name="loop"), acls), term(ir.AclRef(name="loop"), acls))
+    assert not implies(term(ir.AclRef(name="unknown"), acls), term(ir.AclRef(name="api"), acls))
+    assert equivalent(term(path("prefix", "/a", "/b")), term(path("prefix", "/b", "/a")))
+
+
+# Property: whenever implication is claimed for two path matchers, every path matching the
+# first matches the second (checked on paths built from the same small alphabet).
+_SEGMENT = st.text(alphabet="/aAb.", min_size=0, max_size=4)
+_MATCHER = st.builds(lambda op, value, nocase: path(op, "/" + value, nocase=nocase),
+                     st.sampled_from(["exact", "prefix", "suffix"]), _SEGMENT, st.booleans())
+
+
+def _matches(matcher: ir.PathMatch, request_path: str) -> bool:
+    value, subject = matcher.values[0], request_path
+    if matcher.ignore_case:
+        value, subject = value.lower(), subject.lower()
+    return {"exact": subject == value, "prefix": subject.startswith(value),
+            "suffix": subject.endswith(value)}[matcher.op]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MATCHER, _MATCHER, st.lists(_SEGMENT.map(lambda s: "/" + s), min_size=1, max_size=20))
+def test_claimed_implications_hold(a, b, paths):
+    if implies(term(a), term(b)):
+        for request_path in paths + [a.values[0]]:
+            if _matches(a, request_path):
+                assert _matches(b, request_path), (a, b, request_path)
+
+
+@pytest.mark.parametrize(("pattern", "risky"), [
+    ("(a+)+", True), ("(.*)*", True), (r"(\w+\s?)*$", True), ("((a+)b?)+", True), ("(a{1,2})+", True),
+    ("(a|a)*", True), (r"(\w|\d)+", True), ("(?:ab|ab)*", True), ("(?i)(A|a)+", True),
+    ("(/[a-z]+)+", False), ("(ab+)+", False), ("^/api/(v1|v2)/.*$", False), (r"\.php$", False),
+    ("(a|b)*", False), ("(a++)+", False), ("(?>a+)+", False), ("(a{2})+", False), ("(A|a)+", False),
+    ("(a|b)*+", False), ("(unclosed", False),
+])
+def test_backtracking_shapes(pattern, risky):
+    assert (backtracking_risk(pattern) is not None) is risky
