@@ -374,7 +374,15 @@ def _dimensions(fe: ir.Frontend, port: int, notes: list[str]) -> _Dimensions:
         elif isinstance(m, ir.SourceMatch):
             for v in _source_variants(m.values, notes):
                 _add(dims.sources, v)
+    if any(isinstance(a, ir.Redirect) for a in _actions(fe)):
+        # A redirect's Location carries the Host (with or without a port) and the query.
+        _add(dims.hosts, f"{DEFAULT_HOST}:{port}")
+        _add(dims.paths, "/a/b?q=1&r=%2F")
     return dims
+
+
+def _actions(fe: ir.Frontend) -> list:
+    return [rule.action for rule in fe.rules] + ([fe.default] if fe.default is not None else [])
 
 
 def _listeners(fe: ir.Frontend) -> list[ir.Listen]:
