@@ -1,0 +1,321 @@
+"""Reads nginx configuration (nginx.conf and the files it includes) into the IR.
+
+    read(text, filename=None, *, path=None) -> (Config | None, diagnostics)
+    read_file(path)                         -> (Config | None, diagnostics)
+    read_with_report(text, filename=None, *, path=None) -> (Config | None, diagnostics, stats per file)
+
+Routing is translated, not transcribed: nginx picks a server block by name and then a location
+by its own precedence; the IR evaluates rules first-match. ``reader_servers`` and
+``reader_locations`` write nginx's order out as an equivalent first-match list (DESIGN §2).
+
+Everything read is accounted for (``reader_ledger``): converted into the IR, or reported with a
+diagnostic — I001 (warning) for a directive the IR cannot hold, kept as an ``ir.Raw`` nginx
+escape hatch where it has a clear place (main, http, stream, a server block that is a frontend
+of its own, an upstream), so nginx → IR → nginx keeps it; I002 (info) for an implicit nginx
+behaviour approximated (files served where the IR answers 404); I003 for server names nginx
+itself ignores. Problems nginx would refuse are E2xx errors: E201 syntax, E202 unreadable file,
+E203 invalid UTF-8, E204/E205/E206 include arguments/missing/cycle, E207 invalid directive.
+
+Files given as text are written to a temporary file for crossplane (whose ``parse`` takes a
+path), and spans keep the caller's file name. Relative includes are resolved against the
+directory of ``path``, as nginx resolves them against its configuration directory. crossplane
+gives no columns: every span has ``col`` None.
+
+Not modelled on purpose: requests without a Host header (``server_name ""``), the automatic
+301 nginx sends for a prefix location ending in "/" when the URI lacks the slash, nginx's
+default ``Host $proxy_host`` upstream header (the IR keeps the client's Host, as HAProxy does).
+"""
+from __future__ import annotations
+
+import os
+
+from ... import ir
+from ...diagnostics import Diagnostic, Diagnostics
+from ...ir.walk import parse_nginx_duration
+from ..common import parse_address
+from .reader_frontends import FrontendNames, HttpFrontends, duration_of, upstream_timeouts
+from .reader_http import SETTINGS, Level, ServerBlock, ServerReader, compare_send_timeout
+from .reader_ledger import FileStats, Ledger, expand_includes
+from .reader_payload import Loader, Stmt
+from .reader_stream import STREAM_SETTINGS, StreamReader, StreamServer
+from .reader_upstreams import UpstreamNames, UpstreamReader
+
+MAIN_HANDLED = frozenset({"http", "stream", "events", "load_module"})
+HTTP_HANDLED = SETTINGS | {"server", "upstream", "resolver", "access_log"}
+STREAM_HANDLED = STREAM_SETTINGS | {"server", "upstream", "resolver"}
+# Top-level directives that only a main nginx.conf has; a file without any is a fragment.
+_MAIN_ONLY = frozenset({"http", "events", "stream", "mail", "worker_processes", "user", "pid", "load_module",
+                        "daemon", "env", "worker_rlimit_nofile", "master_process", "pcre_jit", "thread_pool",
+                        "timer_resolution", "working_directory", "lock_file", "worker_cpu_affinity",
+                        "worker_priority", "worker_shutdown_timeout", "ssl_engine"})
+_HTTP_BLOCKS = frozenset({"server", "upstream", "map", "geo", "split_clients", "types"})
+_HTTP_DEFAULT_TIMEOUTS = (("proxy_connect_timeout", "connect"), ("proxy_read_timeout", "server"),
+                          ("client_body_timeout", "client"), ("client_header_timeout", "http_request"))
+
+
+# ------------------------------------------------------------------------------ public API
+
+
+def read(text: str, filename: str | None = None, *, path: str | None = None) -> tuple[ir.Config | None, list[Diagnostic]]:
+    """nginx text → (IR or None when it cannot be parsed, diagnostics sorted by place).
+    ``path`` is the file the text came from, for includes."""
+    cfg, diags, _ = read_with_report(text, filename, path=path)
+    return cfg, diags
+
+
+def read_file(path: str) -> tuple[ir.Config | None, list[Diagnostic]]:
+    cfg, diags, _ = read_with_report(None, path, path=path)
+    return cfg, diags
+
+
+def read_with_report(text: str | None, filename: str | None = None, *,
+                     path: str | None = None) -> tuple[ir.Config | None, list[Diagnostic], dict[str | None, FileStats]]:
+    """Like ``read`` (``text`` None: read ``path``), plus what became of every directive, per
+    file: converted, reported (by directive name), and any statement nobody accounted for."""
+    diags = Diagnostics()
+    ledger = Ledger(diags)
+    display = filename or path
+    base_dir = os.path.dirname(os.path.abspath(path)) if path else None
+    loader = Loader(diags, base_dir, os.path.dirname(display) if path and display else None)
+    if text is None:
+        stmts = loader.load_path(path, display)
+    else:
+        stmts = loader.load_text(text, display, real=os.path.realpath(path) if path else None)
+    cfg = None
+    if stmts is not None and not any(d.code in ("E201", "E202") for d in diags):
+        try:
+            cfg = _Reader(ledger).read(stmts, display)
+        except Exception as exc:  # a reader bug must be a located diagnostic, never a traceback
+            diags.error(ir.Span(file=display), "E999", f"internal error while reading nginx config: {exc!r}")
+            cfg = None
+    return cfg, diags.sorted(), ledger.file_stats(loader.files)
+
+
+# ------------------------------------------------------------------------------ the reader
+
+
+class _Reader:
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+        self.cfg = ir.Config()
+        self.names = UpstreamNames()
+        self.frontend_names = FrontendNames()
+        self.upstreams: list[ir.Upstream] = []
+        self.http_servers: list[ServerBlock] = []
+        self.stream_servers: list[StreamServer] = []
+        self._resolvers: dict[tuple, tuple[ir.Resolver, Stmt, Level]] = {}
+        self._stream_reader = StreamReader(ledger, self.names, self.frontend_names, self._resolver)
+        self._server_reader = ServerReader(ledger, self.names, self._resolver)
+
+    def read(self, stmts: list[Stmt], display: str | None) -> ir.Config:
+        kind = _fragment_kind(stmts)
+        if kind == "main":
+            self._main(stmts)
+        elif kind == "http":
+            self.ledger.note(stmts[0], "no http block: the file is read as the contents of one", code="I002")
+            self._http(stmts)
+        elif stmts:
+            self.ledger.note(stmts[0], "no server block: the file is read as the body of one (listening on *:80, "
+                             "nginx's default)", code="I002")
+            self._http([_implicit_server(stmts, display)])
+        self._finish()
+        return self.cfg
+
+    # -- main --------------------------------------------------------------------------------
+    def _main(self, stmts: list[Stmt]) -> None:
+        for stmt in expand_includes(stmts, self.ledger, MAIN_HANDLED, self._raw_keeper("main")):
+            if stmt.name == "http" and stmt.block is not None:
+                self.ledger.converted(stmt)
+                self._http(stmt.block)
+            elif stmt.name == "stream" and stmt.block is not None:
+                self.ledger.converted(stmt)
+                self._stream(stmt.block)
+            elif stmt.name == "events":
+                self.ledger.unsupported(stmt, "events (worker tuning) is not imported; the nginx writer "
+                                        "writes its own events block", severity="info")
+            elif stmt.name == "load_module" and any("stream" in arg for arg in stmt.args):
+                self.ledger.converted(stmt)  # implied by stream {}: the writer loads it with one
+            else:
+                self._raw(stmt, "main")
+
+    # -- http --------------------------------------------------------------------------------
+    def _http(self, block: list[Stmt]) -> None:
+        level = Level(None, "http")
+        items = list(expand_includes(block, self.ledger, HTTP_HANDLED, self._raw_keeper("http")))
+        for item in items:  # first: names and settings, which hold wherever they are written
+            if item.name == "upstream" and item.block is not None and len(item.args) == 1:
+                self.names.declare("http", item.args[0])
+            elif item.name in SETTINGS:
+                level.add(item)
+                self.ledger.converted(item)
+        for item in items:
+            if item.name == "resolver":
+                self._resolver(item, level)
+        upstream_reader = UpstreamReader(self.ledger, stream=False, resolver=level.resolver_name)
+        for item in items:
+            if item.name == "upstream":
+                self._upstream(item, "http", upstream_reader, mode=None)
+            elif item.name == "server" and item.block is not None:
+                self.http_servers.append(self._server_reader.read(item, level))
+            elif item.name == "access_log":
+                self._access_log(item)
+            elif item.name not in SETTINGS and item.name != "resolver":
+                self._raw(item, "http")
+        self._http_defaults(level)
+
+    def _http_defaults(self, level: Level) -> None:
+        compare_send_timeout(level, self.ledger)
+        for key, field_name in _HTTP_DEFAULT_TIMEOUTS:
+            value = duration_of(level.value(key)[0])
+            if value is not None:
+                setattr(self.cfg.defaults.timeouts, field_name, value)
+
+    def _upstream(self, stmt: Stmt, context: str, reader: UpstreamReader, mode: str | None) -> None:
+        if stmt.block is None or len(stmt.args) != 1:
+            self.ledger.invalid(stmt, "upstream takes a name and a block")
+            return
+        name = self.names.explicit(context, stmt.args[0])
+        body = list(expand_includes(stmt.block, self.ledger, frozenset({"server"}), None))
+        self.upstreams.append(reader.read(stmt, name, body, mode))
+
+    def _access_log(self, stmt: Stmt) -> None:
+        """http-level access_log to stdout/stderr/syslog → a global log target; to a file (which
+        the IR cannot express) → raw."""
+        target = stmt.args[0] if stmt.args else ""
+        if target == "off":
+            self.ledger.converted(stmt)
+            return
+        log = _log_target(target, stmt.span)
+        if log is None:
+            self._raw(stmt, "http", f"access_log to {target or '?'} (a file) is not modelled; kept as raw nginx text")
+            return
+        self.cfg.logs.append(log)
+        self.cfg.defaults.log = True
+        extra = [a for a in stmt.args[1:] if a != "combined"]
+        if extra:
+            self.ledger.lossy(stmt, f"access_log {' '.join(extra)} (format, buffering) is not imported; "
+                              "the IR logs in its writer's default format", severity="info")
+        else:
+            self.ledger.converted(stmt)
+
+    # -- stream ------------------------------------------------------------------------------
+    def _stream(self, block: list[Stmt]) -> None:
+        level = Level(None, "stream")
+        items = list(expand_includes(block, self.ledger, STREAM_HANDLED, self._raw_keeper("stream")))
+        for item in items:
+            if item.name == "upstream" and item.block is not None and len(item.args) == 1:
+                self.names.declare("stream", item.args[0])
+            elif item.name in STREAM_SETTINGS:
+                level.add(item)
+                self.ledger.converted(item)
+            elif item.name == "resolver":
+                self._resolver(item, level)
+        upstream_reader = UpstreamReader(self.ledger, stream=True, resolver=level.resolver_name)
+        for item in items:
+            if item.name == "upstream":
+                self._upstream(item, "stream", upstream_reader, mode="tcp")
+            elif item.name == "server" and item.block is not None:
+                self.stream_servers.append(self._stream_reader.read_server(item, level))
+            elif item.name not in STREAM_SETTINGS and item.name != "resolver":
+                self._raw(item, "stream")
+
+    # -- resolvers ---------------------------------------------------------------------------
+    def _resolver(self, stmt: Stmt, level: Level) -> None:
+        """One IR resolver per distinct ``resolver`` directive; the level remembers its name."""
+        addresses = [a for a in stmt.args if "=" not in a]
+        options = [a for a in stmt.args if "=" in a]
+        key = (tuple(addresses), tuple(options))
+        if key not in self._resolvers:
+            resolver = self._new_resolver(stmt, addresses, options)
+            if resolver is None:
+                return
+            self._resolvers[key] = (resolver, stmt, level)
+            self.cfg.resolvers.append(resolver)
+        level.resolver_name = self._resolvers[key][0].name
+        self.ledger.converted(stmt)
+
+    def _new_resolver(self, stmt: Stmt, addresses: list[str], options: list[str]) -> ir.Resolver | None:
+        nameservers = []
+        for i, address in enumerate(addresses, 1):
+            host, port, problem = parse_address(address)
+            if problem:
+                self.ledger.invalid(stmt, problem)
+                return None
+            nameservers.append(ir.Nameserver(name=f"ns{i}", address=host, port=port or 53, span=stmt.span))
+        if not nameservers:
+            self.ledger.invalid(stmt, "resolver needs at least one address")
+            return None
+        name = "resolver" if not self.cfg.resolvers else f"resolver_{len(self.cfg.resolvers) + 1}"
+        resolver = ir.Resolver(name=name, nameservers=nameservers, span=stmt.span, comments=list(stmt.comments))
+        for option in options:
+            key, _, value = option.partition("=")
+            if key == "valid" and parse_nginx_duration(value) is not None:
+                resolver.hold_valid = parse_nginx_duration(value)
+            else:
+                self.ledger.lossy(stmt, f"resolver option {option} is not imported", severity="info")
+        return resolver
+
+    def _resolver_timeouts(self) -> None:
+        for resolver, _, level in self._resolvers.values():
+            resolver.timeout = duration_of(level.value("resolver_timeout")[0])
+
+    # -- raw ---------------------------------------------------------------------------------
+    def _raw(self, stmt: Stmt, context: str, message: str | None = "") -> None:
+        """Keep a directive verbatim for nginx; ``message`` None: already reported elsewhere."""
+        self.cfg.raw.append(ir.Raw(target="nginx", text=stmt.text(), context=context, span=stmt.span))
+        if message is None:
+            self.ledger.covered(stmt)
+        else:
+            self.ledger.unsupported(stmt, message or f"{stmt.name} is not modelled; kept as raw nginx text")
+
+    def _raw_keeper(self, context: str):
+        return lambda stmt, message: self._raw(stmt, context, message)
+
+    # -- the whole config --------------------------------------------------------------------
+    def _finish(self) -> None:
+        self.upstreams += self.names.implicit_upstreams
+        by_name = {u.name: u for u in self.upstreams}
+        http = HttpFrontends(self.ledger, self.frontend_names).build(self.http_servers)
+        upstream_timeouts(self.http_servers, by_name, self.ledger)
+        stream = self._stream_reader.frontends(self.stream_servers, by_name)
+        self.cfg.frontends = http + stream
+        self.cfg.upstreams = self.upstreams
+        self._resolver_timeouts()
+        if stream and not http:
+            self._all_tcp()
+
+    def _all_tcp(self) -> None:
+        """Only stream servers: tcp is the defaults' mode rather than every section's."""
+        self.cfg.defaults.mode = "tcp"
+        for node in [*self.cfg.frontends, *self.cfg.upstreams]:
+            if node.mode == "tcp":
+                node.mode = None
+
+
+def _fragment_kind(stmts: list[Stmt]) -> str:
+    """"main" for an nginx.conf; "http" for a conf.d file of server/upstream blocks; "server"
+    for a snippet meant to be included in a server block (locations or bare directives)."""
+    names = {s.name for s in stmts}
+    if names & _MAIN_ONLY:
+        return "main"
+    if any(s.name in _HTTP_BLOCKS and s.block is not None for s in stmts):
+        return "http"
+    return "server"
+
+
+def _implicit_server(stmts: list[Stmt], display: str | None) -> Stmt:
+    """A server block around a snippet; it is not a statement of the file, so not counted."""
+    source = {"directive": "server", "line": stmts[0].line, "args": [], "block": [s.source for s in stmts]}
+    return Stmt(name="server", args=[], file=display, line=stmts[0].line, block=stmts, source=source)
+
+
+def _log_target(target: str, span: ir.Span) -> ir.Log | None:
+    if target in ("/dev/stdout", "/dev/stderr"):
+        return ir.Log(target=target[5:], span=span)
+    if not target.startswith("syslog:"):
+        return None
+    params = dict(p.partition("=")[::2] for p in target[len("syslog:"):].split(","))
+    if "server" not in params:
+        return None
+    return ir.Log(target="syslog", address=params["server"], facility=params.get("facility"),
+                  level=params.get("severity"), span=span)

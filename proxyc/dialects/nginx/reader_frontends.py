@@ -1,0 +1,266 @@
+"""http server blocks → IR frontends: one per set of sockets served by the same server blocks.
+
+A frontend's rules are, in nginx's server selection order, each server block's routes guarded
+by an ACL for its names, then the default server's routes unguarded; the default server's
+fallthrough is the frontend's default. Settings the IR holds per frontend (request and response
+headers, client timeouts, TLS certificate, raw text) must agree across the frontend's routes;
+where they do not, the first one is kept and the others are reported.
+"""
+from __future__ import annotations
+
+import re
+
+from ... import ir
+from .reader_actions import request_headers, response_headers
+from .reader_conditions import all_of
+from .reader_http import Level, ServerBlock
+from .reader_ledger import Ledger
+from .reader_locations import PREFIX_KINDS
+from .reader_payload import Stmt
+from .reader_servers import ListenSpec, SocketGroup, group_sockets, host_entries
+from ...ir.walk import parse_nginx_duration
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class FrontendNames:
+    """Deterministic frontend names from the first socket: ``http_80``, ``https_443``,
+    ``http_127.0.0.1_8080``, ``tcp_5432``; a suffix when taken."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+
+    def name(self, kind: str, spec: ListenSpec) -> str:
+        parts = [kind]
+        if spec.address is not None:
+            parts.append("v6" if spec.address == "::" else _UNSAFE.sub("_", spec.address).strip("_"))
+        parts.append(str(spec.port))
+        base = candidate = "_".join(p for p in parts if p)
+        n = 2
+        while candidate in self._taken:
+            candidate, n = f"{base}_{n}", n + 1
+        self._taken.add(candidate)
+        return candidate
+
+
+def duration_of(stmt: Stmt | None) -> int | None:
+    if stmt is None or len(stmt.args) != 1:
+        return None
+    return parse_nginx_duration(stmt.args[0])
+
+
+class HttpFrontends:
+    def __init__(self, ledger: Ledger, names: FrontendNames):
+        self.ledger = ledger
+        self.names = names
+
+    def build(self, servers: list[ServerBlock]) -> list[ir.Frontend]:
+        groups = group_sockets([(s, s.listens) for s in servers])
+        frontends = [self._frontend(group) for group in groups]
+        self._report_raw(servers, groups, frontends)
+        return frontends
+
+    def _frontend(self, group: SocketGroup[ServerBlock]) -> ir.Frontend:
+        first = group.listens[0]
+        kind = "https" if first.ssl else "http"
+        default = group.default
+        fe = ir.Frontend(name=self.names.name(kind, first), span=default.stmt.span,
+                         comments=list(default.stmt.comments))
+        fe.listens = [ir.Listen(address=spec.address, port=spec.port, tls=self._tls(group, spec),
+                                default_server=spec.default, span=spec.stmt.span) for spec in group.listens]
+        self._routes(fe, group)
+        self._stats(fe, group)
+        self._headers(fe, group)
+        self._client_timeouts(fe, group)
+        if len(group.servers) == 1:
+            fe.raw = [ir.Raw(target="nginx", text=stmt.text(), span=stmt.span) for stmt in default.unknown]
+        return fe
+
+    # -- routing -----------------------------------------------------------------------------
+    def _routes(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
+        entries, conflicts = host_entries([(s, s.names) for s in group.servers])
+        for conflict in conflicts:
+            self.ledger.add(conflict.pattern.stmt, "I003", f'conflicting server name "{conflict.pattern.value}" '
+                            f"on {_socket_text(group.listens[0])}, ignored (as nginx does): line "
+                            f"{conflict.first.stmt.line} has it first")
+        while entries and entries[-1].server is group.default:
+            entries.pop()  # the default server gets these requests anyway
+        acl_names: set[str] = set()
+        for entry in entries:
+            acl = ir.Acl(name=_acl_name(entry.condition, acl_names), condition=entry.condition,
+                         span=entry.condition.span)
+            fe.acls.append(acl)
+            ref = ir.AclRef(name=acl.name, span=acl.span)
+            routes = entry.server.routes
+            for rule in routes.rules:
+                fe.rules.append(_copy_rule(rule, all_of(ref, rule.condition)))
+            fe.rules.append(ir.Rule(condition=ref, action=routes.fallthrough.model_copy(deep=True),
+                                    span=entry.server.stmt.span))
+        routes = group.default.routes
+        fe.rules += [_copy_rule(rule, rule.condition) for rule in routes.rules]
+        fe.default = routes.fallthrough.model_copy(deep=True)
+
+    def _stats(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
+        for server in group.servers:
+            for loc in server.routes.stats:
+                if fe.stats is not None:
+                    self.ledger.lossy(loc.stmt, f"a second stub_status on frontend {fe.name}; the IR has one "
+                                      "stats page per frontend")
+                    continue
+                fe.stats = ir.Stats(uri=loc.path, span=loc.stmt.span)
+                if loc.kind not in PREFIX_KINDS and loc.kind != "exact":
+                    self.ledger.lossy(loc.stmt, f"stub_status in {loc.label}: imported as the stats page at "
+                                      f"{loc.path}, which is not a path")
+                elif len(group.servers) > 1 or loc.children:
+                    self.ledger.lossy(loc.stmt, "stub_status: the IR stats page answers on every host of "
+                                      f"frontend {fe.name}", severity="info")
+
+    # -- settings the IR holds per frontend --------------------------------------------------
+    def _headers(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
+        tls = {bool(listen.tls) for listen in fe.listens}
+        scheme = ("https" if True in tls else "http") if len(tls) == 1 else None
+        proxied = [p for s in group.servers for p in s.routes.proxied]
+        if proxied:
+            default_upstream = getattr(fe.default, "upstream", None)
+            reference = next((p for p in reversed(proxied) if p.upstream == default_upstream), proxied[0])
+            fe.request_headers, fe.forwardfor = request_headers(
+                reference.level.array("proxy_set_header"), self.ledger, scheme)
+            wanted = _dump(fe.request_headers, fe.forwardfor)
+            for item in proxied:
+                ops, forwardfor = request_headers(item.level.array("proxy_set_header"), self.ledger, scheme)
+                if _dump(ops, forwardfor) != wanted:
+                    self._differs(item.stmt, "proxy_set_header", fe.name, reference.stmt)
+        served = [pair for s in group.servers for pair in s.routes.served]
+        if served:
+            reference_stmt, reference_level = served[-1]
+            fe.response_headers = response_headers(reference_level.array("add_header"), self.ledger)
+            wanted = _dump(fe.response_headers)
+            for stmt, level in served:
+                if _dump(response_headers(level.array("add_header"), self.ledger)) != wanted:
+                    self._differs(stmt, "add_header", fe.name, reference_stmt)
+
+    def _differs(self, stmt: Stmt, directive: str, frontend: str, reference: Stmt) -> None:
+        self.ledger.lossy(stmt, f"the {directive} headers in effect here differ from those of frontend "
+                          f"{frontend} (taken from line {reference.line}); the IR has one set per frontend")
+
+    def _client_timeouts(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
+        """Set at server level (http level goes to the defaults); server blocks sharing a
+        frontend must agree, else the default server's value is kept."""
+        for key, field_name in (("client_body_timeout", "client"), ("client_header_timeout", "http_request")):
+            chosen = _own_value(group.default, key)
+            for server in group.servers:
+                stmt = _own_value(server, key)
+                if _value_key(stmt) != _value_key(chosen):
+                    self.ledger.lossy(stmt or server.stmt, f"{key} differs between the server blocks of frontend "
+                                      f"{fe.name}; the IR has one per frontend (the default server's)")
+            setattr(fe.timeouts, field_name, duration_of(chosen))
+
+    def _tls(self, group: SocketGroup[ServerBlock], spec: ListenSpec) -> ir.Tls | None:
+        if not spec.ssl:
+            return None
+        with_cert = [s for s in group.servers if s.level.array("ssl_certificate")]
+        owner = group.default if group.default in with_cert else (with_cert[0] if with_cert else None)
+        if owner is None:
+            self.ledger.add(spec.stmt, "E207", f'no "ssl_certificate" is defined for the listen ... ssl '
+                            f"on {_socket_text(spec)}", "error")
+            return None
+        certs = owner.level.array("ssl_certificate")
+        keys = owner.level.array("ssl_certificate_key")
+        for extra in certs[1:]:
+            self.ledger.lossy(extra, "a second certificate (e.g. ECDSA next to RSA) is not modelled")
+        for server in with_cert:
+            other = server.level.array("ssl_certificate")
+            if server is not owner and [s.args for s in other] != [s.args for s in certs]:
+                self.ledger.lossy(other[0], "nginx picks this server block's certificate by SNI; the IR "
+                                  f"listener has one certificate (from line {certs[0].line})")
+        cert = certs[0].args[0] if certs[0].args else ""
+        key = keys[0].args[0] if keys and keys[0].args else None
+        if "$" in cert or (key and "$" in key):
+            self.ledger.lossy(certs[0], "certificate paths with variables are kept literally")
+        return ir.Tls(cert=cert, key=key, span=certs[0].span)
+
+    # -- raw ---------------------------------------------------------------------------------
+    def _report_raw(self, servers: list[ServerBlock], groups, frontends: list[ir.Frontend]) -> None:
+        """Server-level directives proxyc does not model are kept verbatim when their server
+        block is a frontend of its own; in a frontend shared by several blocks they cannot be."""
+        for server in servers:
+            shared = [fe.name for g, fe in zip(groups, frontends) if server in g.servers and len(g.servers) > 1]
+            for stmt in server.unknown:
+                if shared:
+                    message = (f"{_what(stmt)} is not modelled; not kept in frontend {shared[0]}, which "
+                               "serves several server blocks")
+                else:
+                    message = f"{_what(stmt)} is not modelled; kept as raw nginx text"
+                if stmt.name == "include" and stmt.included is None:
+                    continue  # the loader reported it; kept all the same
+                self.ledger.unsupported(stmt, message)
+
+
+def upstream_timeouts(servers: list[ServerBlock], upstreams: dict[str, ir.Upstream], ledger: Ledger) -> None:
+    """proxy_connect_timeout / proxy_read_timeout set below http level become the upstream's,
+    when every route to that upstream agrees (http level is the defaults)."""
+    for key, field_name in (("proxy_connect_timeout", "connect"), ("proxy_read_timeout", "server")):
+        seen: dict[str, tuple[Stmt | None, Stmt]] = {}
+        for server in servers:
+            for item in server.routes.proxied:
+                stmt, level = item.level.value(key)
+                own = stmt if level is not None and level.name != "http" else None
+                first = seen.setdefault(item.upstream, (own, item.stmt))
+                if _value_key(first[0]) != _value_key(own):
+                    ledger.lossy(own or item.stmt, f"{key} for upstream {item.upstream} differs between its "
+                                 f"routes (line {first[1].line}); the IR has one per upstream")
+        for name, (stmt, _) in seen.items():
+            if stmt is not None and name in upstreams:
+                setattr(upstreams[name].timeouts, field_name, duration_of(stmt))
+    _compare_send_timeouts(servers, ledger)
+
+
+def _compare_send_timeouts(servers: list[ServerBlock], ledger: Ledger) -> None:
+    """HAProxy's one server timeout covers both directions; nginx has two."""
+    for server in servers:
+        for item in server.routes.proxied:
+            send, _ = item.level.value("proxy_send_timeout")
+            read, _ = item.level.value("proxy_read_timeout")
+            if send is not None and _value_key(send) != _value_key(read):
+                ledger.lossy(send, "proxy_send_timeout differs from proxy_read_timeout; the IR has one "
+                             "server timeout (proxy_read_timeout's)", severity="info")
+
+
+def _own_value(server: ServerBlock, key: str) -> Stmt | None:
+    stmt, level = server.level.value(key)
+    return stmt if level is server.level else None
+
+
+def _value_key(stmt: Stmt | None):
+    return duration_of(stmt) if stmt is not None else None
+
+
+def _copy_rule(rule: ir.Rule, condition) -> ir.Rule:
+    return ir.Rule(condition=condition, action=rule.action.model_copy(deep=True), span=rule.span,
+                   comments=list(rule.comments))
+
+
+def _acl_name(condition, taken: set[str]) -> str:
+    first = next((node for node in ir.iter_nodes(condition) if isinstance(node, ir.HostMatch)), None)
+    value = first.values[0] if first is not None else "host"
+    base = "host_" + (_UNSAFE.sub("_", value).strip("_.") or "regex")
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _dump(ops: list[ir.HeaderOp], *flags) -> tuple:
+    return tuple(str(op.semantic_dump()) for op in ops) + flags
+
+
+def _socket_text(spec: ListenSpec) -> str:
+    return f"{spec.address or '*'}:{spec.port}" if spec.address != "::" else f"[::]:{spec.port}"
+
+
+def _what(stmt: Stmt) -> str:
+    return f"{stmt.name} in a server block" if stmt.name != "include" else f"include {' '.join(stmt.args)}"
+
+
+__all__ = ["HttpFrontends", "FrontendNames", "upstream_timeouts", "duration_of", "Level"]

@@ -1,0 +1,156 @@
+"""nginx ``stream {}`` (L4 proxying) → tcp-mode IR frontends.
+
+A stream server has no names and no locations: its listeners, its ``allow``/``deny`` list (deny
+rules on the source address, the only matcher a tcp frontend has) and one ``proxy_pass``.
+``proxy_timeout`` is the idle timeout on both sides (the frontend's client and the upstream's
+server timeout), ``proxy_connect_timeout`` the upstream's connect timeout.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ... import ir
+from .reader_actions import HANDLER_STATUS, access_rules, placeholder
+from .reader_frontends import FrontendNames, duration_of
+from .reader_http import Level
+from .reader_ledger import Ledger, expand_includes
+from .reader_payload import Stmt
+from .reader_servers import ListenSpec, group_sockets, parse_listen
+from .reader_upstreams import UpstreamNames, parse_proxy_pass
+
+STREAM_SETTINGS = frozenset({"allow", "deny", "proxy_timeout", "proxy_connect_timeout", "ssl_certificate",
+                             "ssl_certificate_key"})
+STREAM_SERVER_HANDLED = STREAM_SETTINGS | {"listen", "proxy_pass", "resolver"}
+
+
+@dataclass(eq=False)
+class StreamServer:
+    stmt: Stmt
+    level: Level
+    listens: list[ListenSpec] = field(default_factory=list)
+    proxy_pass: Stmt | None = None
+    upstream: str | None = None
+    unknown: list[Stmt] = field(default_factory=list)
+
+
+class StreamReader:
+    def __init__(self, ledger: Ledger, names: UpstreamNames, frontend_names: FrontendNames, on_resolver):
+        self.ledger = ledger
+        self.names = names
+        self.frontend_names = frontend_names
+        self.on_resolver = on_resolver
+
+    def read_server(self, stmt: Stmt, parent: Level) -> StreamServer:
+        server = StreamServer(stmt=stmt, level=Level(parent, "server"))
+        keep = lambda s, message: server.unknown.append(s)  # noqa: E731
+        for child in expand_includes(stmt.block or [], self.ledger, STREAM_SERVER_HANDLED, keep):
+            self._directive(server, child)
+        if not server.listens:
+            self.ledger.invalid(stmt, "a stream server needs a listen directive with a port")
+        self.ledger.converted(stmt)
+        return server
+
+    def _directive(self, server: StreamServer, stmt: Stmt) -> None:
+        if stmt.name == "listen":
+            spec, problem = parse_listen(stmt, stream=True)
+            if spec is not None and "udp" in spec.lost:
+                problem = "UDP listeners have no IR equivalent (tcp only)"
+            if problem:
+                self.ledger.unsupported(stmt, problem)
+                return
+            server.listens.append(spec)
+            self.ledger.converted(stmt)
+            for option in spec.lost:
+                self.ledger.lossy(stmt, f"listen option {option} is not modelled and was not imported",
+                                  severity="warning" if option == "proxy_protocol" else "info")
+        elif stmt.name == "proxy_pass":
+            if server.proxy_pass is not None:
+                self.ledger.invalid(stmt, '"proxy_pass" directive is duplicate')
+                return
+            server.proxy_pass = stmt
+            server.upstream = self._target(stmt)
+        elif stmt.name == "resolver":
+            self.on_resolver(stmt, server.level)
+        elif stmt.name in STREAM_SETTINGS:
+            server.level.add(stmt)
+            self.ledger.converted(stmt)
+        else:
+            server.unknown.append(stmt)
+
+    def _target(self, stmt: Stmt) -> str | None:
+        target = parse_proxy_pass(stmt.args[0], stream=True) if len(stmt.args) == 1 else None
+        if target is None:
+            self.ledger.invalid(stmt, 'invalid number of arguments in "proxy_pass" directive')
+            return None
+        if target.problem:
+            self.ledger.unsupported(stmt, f"{target.problem}; the frontend answers nothing useful in the IR")
+            return None
+        self.ledger.converted(stmt)
+        explicit = self.names.explicit("stream", target.host)
+        if explicit is not None and target.port is None:
+            return explicit
+        if target.port is None:
+            self.ledger.invalid(stmt, f'no port in upstream "{target.host}"')
+            return None
+        return self.names.implicit("stream", target.host, target.port, stmt.span, mode="tcp")
+
+    # -- frontends ---------------------------------------------------------------------------
+    def frontends(self, servers: list[StreamServer], upstreams: dict[str, ir.Upstream]) -> list[ir.Frontend]:
+        out = []
+        for group in group_sockets([(s, s.listens) for s in servers]):
+            for extra in group.servers[1:]:
+                self.ledger.invalid(extra.stmt, "duplicate listen in stream: this server block is never used")
+            out.append(self._frontend(group.default, group.listens))
+        self._upstream_timeouts(servers, upstreams)
+        self._report_raw(servers)
+        return out
+
+    def _frontend(self, server: StreamServer, listens: list[ListenSpec]) -> ir.Frontend:
+        fe = ir.Frontend(name=self.frontend_names.name("tcp", listens[0]), mode="tcp", span=server.stmt.span,
+                         comments=list(server.stmt.comments))
+        fe.listens = [ir.Listen(address=spec.address, port=spec.port, tls=self._tls(server, spec),
+                                span=spec.stmt.span) for spec in listens]
+        fe.rules, denies_all = access_rules(server.level.array("access"), self.ledger, None)
+        if denies_all:
+            fe.default = fe.rules.pop().action
+        elif server.upstream is not None:
+            fe.default = ir.UseUpstream(upstream=server.upstream, span=server.proxy_pass.span)
+        else:
+            fe.default = placeholder(HANDLER_STATUS, server.stmt.span)
+        fe.timeouts.client = duration_of(server.level.value("proxy_timeout")[0])
+        fe.raw = [ir.Raw(target="nginx", text=stmt.text(), span=stmt.span) for stmt in server.unknown]
+        return fe
+
+    def _tls(self, server: StreamServer, spec: ListenSpec) -> ir.Tls | None:
+        if not spec.ssl:
+            return None
+        certs = server.level.array("ssl_certificate")
+        keys = server.level.array("ssl_certificate_key")
+        if not certs or not certs[0].args:
+            self.ledger.add(spec.stmt, "E207", 'no "ssl_certificate" is defined for the listen ... ssl', "error")
+            return None
+        return ir.Tls(cert=certs[0].args[0], key=keys[0].args[0] if keys and keys[0].args else None,
+                      span=certs[0].span)
+
+    def _upstream_timeouts(self, servers: list[StreamServer], upstreams: dict[str, ir.Upstream]) -> None:
+        for key, field_name in (("proxy_timeout", "server"), ("proxy_connect_timeout", "connect")):
+            seen: dict[str, Stmt | None] = {}
+            for server in servers:
+                if server.upstream is None:
+                    continue
+                stmt = server.level.value(key)[0]
+                first = seen.setdefault(server.upstream, stmt)
+                if duration_of(first) != duration_of(stmt):
+                    self.ledger.lossy(stmt or server.stmt, f"{key} for upstream {server.upstream} differs between "
+                                      "the servers using it; the IR has one per upstream")
+            for name, stmt in seen.items():
+                if stmt is not None and name in upstreams:
+                    setattr(upstreams[name].timeouts, field_name, duration_of(stmt))
+
+    def _report_raw(self, servers: list[StreamServer]) -> None:
+        for server in servers:
+            for stmt in server.unknown:
+                if stmt.name == "include" and stmt.included is None:
+                    continue
+                self.ledger.unsupported(stmt, f"{stmt.name} in a stream server is not modelled; "
+                                        "kept as raw nginx text")
