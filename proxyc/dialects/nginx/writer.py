@@ -155,14 +155,15 @@ class _Writer:
 
     def _write_http_defaults(self, out: Out) -> None:
         t = self.cfg.defaults.timeouts
-        self._write_http_timeouts(out, t, proxy=True)
+        self._write_http_timeouts(out, t)
         self._report_ignored_timeouts(t, self.cfg.defaults)
         self._write_access_logs(out, "http")
 
-    def _write_http_timeouts(self, out: Out, t: ir.Timeouts, *, proxy: bool) -> None:
-        if proxy and t.connect is not None:
+    @staticmethod
+    def _write_http_timeouts(out: Out, t: ir.Timeouts) -> None:
+        if t.connect is not None:
             out.directive("proxy_connect_timeout", duration(t.connect))
-        if proxy and t.server is not None:
+        if t.server is not None:
             out.directive("proxy_read_timeout", duration(t.server))
             out.directive("proxy_send_timeout", duration(t.server))
         if t.client is not None:
@@ -175,7 +176,7 @@ class _Writer:
         for key in ("queue", "tunnel", "check"):
             if getattr(t, key) is not None:
                 self.diags.warning(t.span or owner.span, "P001",
-                                   f"timeout {key} has no nginx equivalent and is ignored")
+                                   f"timeout {key} has no equivalent in nginx's http {{}} and is ignored there")
 
     def _write_stream_defaults(self, out: Out) -> None:
         t = self.cfg.defaults.timeouts
@@ -355,7 +356,7 @@ class _Writer:
         out.comments(fe.comments)
         with out.block("server"):
             self._write_listeners(out, *listeners)
-            self._write_http_timeouts(out, fe.timeouts, proxy=True)
+            self._write_http_timeouts(out, fe.timeouts)
             self._report_ignored_timeouts(fe.timeouts, fe)
             if any(isinstance(r.action, ir.UseUpstream) for r in [e.route for e in entries] + [default]):
                 self._write_request_headers(out, parts, fe)
@@ -567,7 +568,10 @@ class _Writer:
             if value.startswith("/"):
                 # HAProxy sends a relative Location as written; nginx would make it absolute.
                 out.directive("absolute_redirect", lit("off"))
-            suffix = "$request_uri" if action.location is None else ""
+            if action.location is None:  # a prefix; "/" means none (HAProxy's rule)
+                value, suffix = ("" if value == "/" else value), "$request_uri"
+            else:
+                suffix = ""
             target = self.user_text(parts, value, suffix)
         else:
             self.diags.error(action.span, "P001", "redirect without a target; the nginx output answers 503 here")

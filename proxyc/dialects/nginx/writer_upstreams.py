@@ -53,7 +53,11 @@ class UpstreamPlan:
 
     @property
     def empty(self) -> bool:
-        return not self.servers and (self.dns is None or not self.dns.choices)
+        """No server can answer (none, or all down): HAProxy and the IR answer 503, while an
+        nginx upstream{} of down servers would answer 502, so none is written at all."""
+        if self.dns is not None:
+            return not self.dns.choices
+        return not any(not srv.down and srv.weight > 0 for srv, _ in self.servers)
 
 
 class UpstreamWriter:
