@@ -52,6 +52,9 @@ Note = Callable[[str], None]
 def run_balance_checks(live: "LiveProxy", probes: dict[str, "Probe"], note: Note) -> list[Check]:
     checks: list[Check] = []
     for name, probe in probes.items():
+        if live.out_of_time():
+            note(f"time budget reached: balancing of upstream {name} not checked")
+            continue
         upstream = live.cfg.upstream(name)
         pool = _Pool(live, upstream, probe)
         checks += _algorithm_checks(pool, note)

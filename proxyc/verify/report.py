@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 CheckStatus = Literal["pass", "fail", "skip"]
+MAX_SHOWN_MISMATCHES = 30  # in the text report; a badly wrong writer can fail hundreds
 
 
 @dataclass
@@ -108,9 +109,12 @@ def _target_text(t: TargetReport) -> list[str]:
     lines = [head + ("ok" if t.ok else "MISMATCHES")
              + f" ({t.matched}/{t.requests} requests as predicted, {passed}/{len(t.checks)} balancing checks passed"
              + (f", {skipped} skipped" if skipped else "") + f", {t.seconds:.1f} s)"]
-    for m in t.mismatches:
+    for m in t.mismatches[:MAX_SHOWN_MISMATCHES]:
         lines += [f"  MISMATCH {m.request}", f"    expected {m.expected}", f"    got      {m.got}",
                   f"    decided by {m.rule} at {m.where}"]
+    hidden = len(t.mismatches) - MAX_SHOWN_MISMATCHES
+    if hidden > 0:
+        lines.append(f"  ... and {hidden} more mismatches (--format json lists them all)")
     for c in t.checks:
         mark = {"pass": "ok  ", "fail": "FAIL", "skip": "skip"}[c.status]
         lines.append(f"  {mark} {c.upstream}: {c.name}: {c.detail}")

@@ -36,6 +36,9 @@ REQUEST_TIMEOUT = 5.0
 # (and a backup takes over) within a second; the configured timing itself is not verified.
 SCRATCH_CHECK_INTERVAL_MS = 100
 SCRATCH_CHECK_TIMEOUT_MS = 5000
+# Per target: requests and balancing checks stop being started after this (each check is
+# itself bounded), so a run ends well within 30 s.
+RUN_BUDGET_SECONDS = 20.0
 
 Progress = Callable[[str], None]
 
@@ -93,6 +96,10 @@ class LiveProxy:
         self.identities = identities
         self.names = {ident: f"{up}/{srv}" for (up, srv), ident in identities.items()}
         self.lossy_spans = lossy_spans
+        self.deadline = time.monotonic() + RUN_BUDGET_SECONDS
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() > self.deadline
 
     # -------------------------------------------------------------- talking
 
@@ -373,7 +380,11 @@ def _check_routing(live: LiveProxy, report: TargetReport, progress: Progress) ->
     for note in requests.notes:
         report.note(note)
     progress(f"{live.target}: sending {len(requests.probes)} requests")
-    for probe in requests.probes:
+    for index, probe in enumerate(requests.probes):
+        if live.out_of_time():
+            report.note(f"time budget of {RUN_BUDGET_SECONDS:g} s reached: "
+                        f"{len(requests.probes) - index} requests not sent")
+            break
         decision = live.predict(probe)
         expected = live.expectation(decision)
         answer = live.send(probe)
