@@ -296,6 +296,29 @@ def test_timeout_of_the_other_side_is_reported():
     assert "timeout client 5s" not in text and "timeout server 5s" not in text
 
 
+def test_request_logging_needs_a_log_target():
+    require_binary("haproxy")
+    text, diags = written("defaults {\n    log\n}\n" + FRONTEND_ONLY.format(body="    default a"))
+    assert "log global" not in text and "option httplog" not in text
+    assert [(d.code, d.severity, d.line) for d in diags] == [("P001", "info", 1)]
+    assert check_haproxy(text).ok  # HAProxy warns about a log format without an address
+    text, _ = written("log stdout\ndefaults {\n    log\n}\n" + FRONTEND_ONLY.format(body="    default a"))
+    assert "    log stdout format raw local0\n" in text and "    log global\n    option httplog\n" in text
+
+
+def test_generated_backend_names_never_take_an_upstream_name():
+    text, _ = written('frontend web {\n    listen :80\n    use "pxc:web:r2" if path prefix /a\n'
+                      '    return 200 "x" if path prefix /b\n}\nupstream "pxc:web:r2" {\n    server s 10.0.0.1:80\n}\n')
+    assert "    use_backend pxc:web:r2 if { path_beg /a }\n    use_backend pxc:web:r2-2 if { path_beg /b }\n" in text
+    assert "backend pxc:web:r2-2\n    http-request return status 200" in text
+
+
+def test_ipv6_addresses_are_written_bare():
+    text, _ = written('frontend f {\n    listen [::1]:8080\n    default a\n}\nupstream a {\n'
+                      '    server s [fd00::5]:80\n}\n')
+    assert "    bind [::1]:8080\n" in text and "    server s [fd00::5]:80\n" in text
+
+
 def test_left_out_rules_leave_the_rest_intact():
     text, diags = written('frontend f {\n    listen :80\n    use a if nosuch\n    use a if path prefix /ok\n'
                           '    default a\n}\n' + UPSTREAMS)
@@ -558,6 +581,9 @@ def test_live_backups_only_when_primaries_are_down(live, stubs):
         assert set(served(proxy, 20)) == {"pool/primary1", "pool/primary2"}
         stubs.stop("pool/primary1")
         stubs.stop("pool/primary2")
+        # Checks run every 100 ms and one failure marks a server down; a request sent to a
+        # primary before that waits for HAProxy's connect retries, so give the checks a head start.
+        time.sleep(0.5)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and proxy.send("web")[1] not in ("pool/standby1", "pool/standby2"):
             time.sleep(0.1)

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 
 # Characters with no meaning to HAProxy's tokenizer, fetch or flag parsers: such a word is
 # written bare, which keeps the common case (paths, hosts, addresses) idiomatic.
-_BARE = re.compile(r"[A-Za-z0-9_./:@+=,-]+")
+_BARE = re.compile(r"[A-Za-z0-9_./:@+=,\[\]-]+")
 # Escapes HAProxy understands outside quotes; other control characters become \xNN.
 _OUTSIDE_QUOTES = {"'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _NEEDS_ESCAPE = re.compile(r"['\x00-\x1f\x7f]")
 
-HAPROXY_NAME = re.compile(r"[A-Za-z0-9_.:-]+")
+# HAProxy's own rule is [A-Za-z0-9_.:-]; a leading "-" would also read as a flag.
+HAPROXY_NAME = re.compile(r"[A-Za-z0-9_.:][A-Za-z0-9_.:-]*")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
 
 # Characters a header name may have inside a sample fetch argument, ``req.fhdr(<name>)``:
@@ -104,12 +105,12 @@ class NameTable:
         if self.is_valid(name) and name not in self._handed_out:
             chosen = name
         else:
-            chosen = self._unused(_NAME_UNSAFE.sub("_", name) or "_")
+            chosen = self._unused(_safe_spelling(name))
         return self._hand_out(key, chosen)
 
     def fresh(self, key: object, base: str) -> str:
         """A generated name: ``base`` unless any IR name or earlier name already uses it."""
-        return self._hand_out(key, self._unused(_NAME_UNSAFE.sub("_", base)))
+        return self._hand_out(key, self._unused(_safe_spelling(base)))
 
     def lookup(self, key: object) -> str | None:
         return self._by_key.get(key)
@@ -127,3 +128,8 @@ class NameTable:
         while candidate in self._taken:
             candidate, n = f"{base}-{n}", n + 1
         return candidate
+
+
+def _safe_spelling(name: str) -> str:
+    spelled = _NAME_UNSAFE.sub("_", name)
+    return spelled if HAPROXY_NAME.fullmatch(spelled) else "_" + spelled

@@ -48,13 +48,14 @@ DEFAULT_FACILITY = "local0"
 def write(cfg: ir.Config) -> tuple[str, list[Diagnostic]]:
     ctx = Context(cfg)
     _reserve_names(ctx)
+    global_sections = _global_section(ctx)  # first: it decides whether requests can be logged
     frontend_sections, generated = [], []
     for fe in cfg.frontends:
         section, extra = FrontendWriter(ctx, fe).sections()
         frontend_sections.append(section)
         generated += extra
     sections = [
-        *_global_section(ctx),
+        *global_sections,
         *(resolvers_section(ctx, res) for res in cfg.resolvers),
         _defaults_section(ctx),
         *frontend_sections,
@@ -86,11 +87,25 @@ def _global_section(ctx: Context) -> list[Section]:
             section.add(_log_line(ctx, log))
         except Unwritable:
             continue
+    has_log_target = bool(section.lines)
     if any(fe.normalize_uri and ctx.frontend_mode(fe) == "http" for fe in ctx.cfg.frontends):
         section.add("# http-request normalize-uri is experimental in HAProxy 2.6")
         section.add("expose-experimental-directives")
-    section.add(*_config_raw(ctx, "global"))
+    raw = _config_raw(ctx, "global")
+    section.add(*raw)
+    has_log_target = has_log_target or any(line.split()[:1] == ["log"] for line in raw)
+    _decide_request_logging(ctx, has_log_target)
     return [section] if section.lines else []
+
+
+def _decide_request_logging(ctx: Context, has_log_target: bool) -> None:
+    """The IR logs requests to the global targets; with none there is nothing to log to, and
+    HAProxy would warn about a log format without an address."""
+    defaults = ctx.cfg.defaults
+    ctx.log_requests = defaults.log and has_log_target
+    if defaults.log and not has_log_target:
+        ctx.diags.info(defaults.span, "P001", "requests are to be logged but there is no log target; "
+                       "no request logging is written", hint="add e.g. `log stdout local0 info`")
 
 
 def _log_line(ctx: Context, log: ir.Log) -> str:
@@ -131,7 +146,7 @@ def _defaults_section(ctx: Context) -> Section:
     defaults = ctx.cfg.defaults
     section = Section("defaults", comments=list(defaults.comments))
     section.add(f"mode {defaults.mode}")
-    if defaults.log:
+    if ctx.log_requests:
         section.add("log global", "option httplog" if defaults.mode == "http" else "option tcplog")
     for key, keyword in TIMEOUT_KEYWORDS:
         value = getattr(defaults.timeouts, key)

@@ -55,6 +55,7 @@ class Context:
     frontends: NameTable = field(default_factory=NameTable)
     backends: NameTable = field(default_factory=NameTable)
     resolvers: NameTable = field(default_factory=NameTable)
+    log_requests: bool = False  # decided with the global section: needs a log target
 
     def frontend_mode(self, fe: ir.Frontend) -> str:
         return fe.mode or self.cfg.defaults.mode

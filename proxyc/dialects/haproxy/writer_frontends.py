@@ -103,7 +103,7 @@ class FrontendWriter:
     def _options(self) -> list[str]:
         lines = []
         defaults = self.ctx.cfg.defaults
-        if defaults.log and self.mode != defaults.mode:
+        if self.ctx.log_requests and self.mode != defaults.mode:
             lines.append("option httplog" if self.mode == "http" else "option tcplog")
         if self.fe.forwardfor or defaults.forwardfor:
             if self.mode == "http":
