@@ -22,7 +22,7 @@ from ... import ir
 from ...diagnostics import Diagnostic
 from .lexer import LexError, Line, Section, lex
 from .reader_backend import BackendReader
-from .reader_base import ImportStats, ReadContext, raw_text
+from .reader_base import ImportStats, ReadContext, comment_texts, raw_text
 from .reader_defaults import (
     FRONTEND_TIMEOUTS,
     UPSTREAM_TIMEOUTS,
@@ -52,6 +52,9 @@ BACKEND_OPTIONS = frozenset({
 })
 BACKEND_TIMEOUT_WORDS = frozenset({"connect", "server", "queue", "tunnel", "check", "server-fin"})
 KEPT_RAW_SECTIONS_INFO = ("userlist",)
+# HAProxy's conditional blocks; and its messages printed while the file is parsed.
+CONDITIONAL_DIRECTIVES = frozenset({".if", ".elif", ".else", ".endif"})
+MESSAGE_DIRECTIVES = frozenset({".notice", ".warning", ".alert", ".diag"})
 
 
 def read(text: str, filename: str | None = None) -> tuple[ir.Config | None, list[Diagnostic]]:
@@ -87,8 +90,11 @@ class ConfigReader:
         for section in self.sections:
             for line in ([section.header] if section.header else []) + section.lines:
                 self.ctx.track(line)
+            section.lines = self._without_directives(section.lines)
         self.plan = DefaultsPlan(self.ctx, self.sections)
-        defaults, defaults_raw = self.plan.ir_defaults()
+        has_log_targets = any(line.words[0].text == "log" for section in self.sections
+                              if section.keyword == "global" for line in section.lines)
+        defaults, defaults_raw = self.plan.ir_defaults(has_log_targets)
         self.defaults = defaults
         cfg = ir.Config(defaults=defaults)
         if defaults_raw:
@@ -113,6 +119,21 @@ class ConfigReader:
         return cfg
 
     # ------------------------------------------------------------------ sections
+    def _without_directives(self, lines: list[Line]) -> list[Line]:
+        """Take out ``.if``/``.endif`` and friends, which are not configuration lines."""
+        kept = []
+        for line in lines:
+            keyword = line.words[0].text
+            if keyword in CONDITIONAL_DIRECTIVES:
+                self.ctx.report(line, f"{keyword} is not evaluated: the lines of conditional blocks are all "
+                                      "imported, as if every condition held")
+            elif keyword in MESSAGE_DIRECTIVES:
+                self.ctx.report(line, f"{keyword} prints a message while HAProxy starts; not imported",
+                                severity="info")
+            else:
+                kept.append(line)
+        return kept
+
     def _section(self, section: Section) -> None:
         keyword = section.keyword
         if keyword is None:
@@ -143,7 +164,7 @@ class ConfigReader:
         name = self._proxy_name(section)
         if name is None:
             return
-        comments = list(section.leading_comments)
+        comments = comment_texts(section.leading_comments)
         if section.keyword == "frontend":
             reader = FrontendReader(self.ctx, name, self.defaults, comments)
             reader.declare_acls(section.lines)

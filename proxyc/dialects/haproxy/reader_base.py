@@ -130,6 +130,12 @@ class ReadContext:
                            reported=reported)
 
 
+def comment_texts(comments: list[str]) -> list[str]:
+    """Comments as the IR keeps them: without the ``#`` and the one space after it (the
+    writers add ``# `` back)."""
+    return [text[1:] if text.startswith(" ") else text for text in comments]
+
+
 def raw_text(lines: list[str]) -> str:
     """Raw text in the IR's convention (the DSL's ``raw ... \"\"\"`` blocks): one line each,
     ending with a newline."""
@@ -145,6 +151,8 @@ def line_subject(line: Line) -> str:
     """What a line is about, for messages: its keyword, or its first two words for compound
     keywords such as ``option``."""
     words = [w.text for w in line.words]
+    if words[:2] == ["no", "option"] and len(words) > 2:
+        return " ".join(words[:3])
     if words[0] in COMPOUND_KEYWORDS and len(words) > 1:
         return f"{words[0]} {words[1]}"
     return words[0]

@@ -412,7 +412,7 @@ class ConditionReader:
                 raise Malformed("E203", f"ACL {name!r} is used before it is declared (line {entry.first.line})",
                                 word, hint="HAProxy needs an ACL declared before the rule that uses it")
             if entry.condition is None:
-                raise Unconvertible(f"uses ACL {name!r}, which is kept as raw HAProxy text", word)
+                raise Unconvertible(f"uses ACL {name!r}, which could not be converted", word)
             if entry.helper:
                 return entry.condition.model_copy(deep=True)
             return ir.AclRef(name=name, span=span)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ... import ir
 from .lexer import Line, Section, Word
-from .reader_base import ReadContext, line_subject
+from .reader_base import ReadContext, comment_texts, line_subject
 from .reader_proxy import ROUTING_KEYWORDS
 from .writer import NGINX_DEFAULT_TIMEOUT_MS, REQUIRED_TIMEOUTS
 
@@ -202,16 +202,20 @@ class DefaultsPlan:
         return self.effective(chosen) if chosen else DefaultsValues()
 
     # ------------------------------------------------------------------ the IR defaults
-    def ir_defaults(self) -> tuple[ir.Defaults, list[str]]:
-        """The IR ``Defaults`` from the base, and the base's unmodelled lines (raw text)."""
+    def ir_defaults(self, has_log_targets: bool) -> tuple[ir.Defaults, list[str]]:
+        """The IR ``Defaults`` from the base, and the base's unmodelled lines (raw text).
+        ``log global`` only means something when ``global`` has log targets."""
         base = self.base_values
         defaults = ir.Defaults(mode=base.mode_value(),
                                span=self.ctx.span(self.base.section.header) if self.base else None,
-                               comments=list(self.base.section.leading_comments) if self.base else [])
+                               comments=comment_texts(self.base.section.leading_comments) if self.base else [])
         for key, setting in base.timeouts.items():
             setattr(defaults.timeouts, key, canonical_default_timeout(key, setting.value))
         defaults.forwardfor = base.forwardfor is not None
-        defaults.log = base.log is not None
+        defaults.log = base.log is not None and has_log_targets
+        if base.log is not None and not has_log_targets:
+            self.ctx.report(base.log.line, "log global without a log target in global logs nothing; not imported",
+                            severity="info")
         self.base_raw_lines = self.raw_lines_of(base)
         self._account_base_lines()
         return defaults, [self.ctx.text_of(line) for line in self.base_raw_lines]
@@ -326,11 +330,12 @@ class DefaultsPlan:
             self.ctx.note(proxy.header, f"{proxy.keyword} {proxy.name} {state} through its defaults, unlike the "
                                         "IR's defaults", severity="warning")
         own_texts = {self.ctx.text_of(line) for line in self.raw_lines_of(values)}
-        for line in self.base_raw_lines:
-            if self.ctx.text_of(line) not in own_texts:
-                self.ctx.note(proxy.header, f"the defaults line {self.ctx.text_of(line)!r} (line {line.line}) is "
-                                            f"imported as the IR's defaults, so it also applies to {proxy.keyword} "
-                                            f"{proxy.name}", severity="warning")
+        leaking = [line for line in self.base_raw_lines if self.ctx.text_of(line) not in own_texts]
+        if leaking:
+            settings = ", ".join(f"{line_subject(line)} (line {line.line})" for line in leaking)
+            self.ctx.note(proxy.header, f"{proxy.keyword} {proxy.name} does not use the defaults that become the "
+                                        f"IR's, so their raw settings {settings} would also apply to it",
+                          severity="warning")
 
 
 def canonical_default_timeout(key: str, ms: int) -> int | None:

@@ -19,11 +19,10 @@ from .reader_conditions import ALWAYS, NEVER, AclTable, ConditionReader, read_ex
 from .reader_proxy import ProxyPart, arg
 from .writer_frontends import NORMALIZE_STEPS
 
-# Bind address prefixes: the ones HAProxy uses to force an address family.
+# Bind address prefixes that only force an address family; any other "proto@" prefix (unix@,
+# fd@, quic4@, mptcp@, ...) is a listener the IR cannot describe.
 FAMILY_PREFIXES = {"ipv4@": None, "ipv6@": "::"}
-# Prefixes of listeners that are not TCP ports (unix sockets, inherited fds, QUIC, ...).
-SOCKET_PREFIXES = ("unix@", "abns@", "fd@", "sockpair@", "quic4@", "quic6@", "udp@", "udp4@", "udp6@",
-                   "tcp@", "tcp4@", "tcp6@", "uxst@", "uxdg@")
+_PROTOCOL_PREFIX = re.compile(r"^[A-Za-z0-9_-]+@")
 _PORT = re.compile(r"^\d{1,5}$")
 FRONTEND_TIMEOUTS = {"client": "client", "http-request": "http_request"}
 BACKEND_TIMEOUTS = ("connect", "server", "queue", "tunnel", "check")
@@ -38,8 +37,8 @@ def parse_bind_address(word: Word, text: str) -> tuple[str | None, int]:
     for prefix, any_address in FAMILY_PREFIXES.items():
         if text.startswith(prefix):
             text, family_any = text[len(prefix):], any_address
-    if text.startswith(SOCKET_PREFIXES) or text.startswith("/"):
-        raise Unconvertible(f"the listener {word.text!r} is not a TCP port; the IR listens on ports only", word)
+    if _PROTOCOL_PREFIX.match(text) or text.startswith("/"):
+        raise Unconvertible(f"the listener {word.text!r} is not a plain TCP port; the IR listens on ports only", word)
     if text.startswith("["):
         host, port, problem = parse_address(text)
         if problem or port is None:
@@ -56,10 +55,9 @@ def parse_bind_address(word: Word, text: str) -> tuple[str | None, int]:
     port = int(port_text)
     if host in ("", "*"):
         return family_any, port
-    if ":" not in host:
-        _, _, problem = parse_address(host)
-        if problem:
-            raise Malformed("E207", problem, word)
+    _, _, problem = parse_address(f"[{host}]" if ":" in host else host)
+    if problem:
+        raise Malformed("E207", problem, word)
     return host, port
 
 
@@ -354,11 +352,27 @@ class FrontendReader(ProxyPart):
         fe.acls = self.acls.ir_acls(self.ctx)
         fe.rules = [rule for phase in RULE_PHASES for rule in self.rules[phase]]
         self._finish_normalize()
-        if self.stats_line is not None and self.terminal_http_rules:
-            self.ctx.note(self.stats_line, "HAProxy runs http-request rules before the stats page; the IR "
-                                           "serves the stats page first")
+        self._strip_stats_guards()
         fe.raw = self.raw.to_ir(fe.span)
         return fe
+
+    def _strip_stats_guards(self) -> None:
+        """The IR serves the stats page before any rule; HAProxy after its http-request rules,
+        so the writer guards those with ``!{ path_beg <stats uri> }``. In the IR that guard
+        changes nothing: it is taken out. A request rule without it is reported, since HAProxy
+        would apply it to the stats page too."""
+        stats = self.fe.stats
+        if stats is None or "?" in stats.uri:
+            return
+        unguarded = False
+        for rule in self.fe.rules:
+            condition, guarded = strip_stats_guard(rule.condition, stats.uri)
+            rule.condition = condition
+            if rule in self.rules["http"] and not guarded:
+                unguarded = True
+        if unguarded:
+            self.ctx.note(self.stats_line, "HAProxy runs http-request rules before the stats page; the IR "
+                                           "serves the stats page first")
 
     def _finish_normalize(self) -> None:
         steps = [step for _, step in self.normalize_lines]
@@ -371,3 +385,31 @@ class FrontendReader(ProxyPart):
             self.raw.add(self.ctx, line)
             self.ctx.report(line, f"normalize-uri {step} without all of " + ", ".join(NORMALIZE_STEPS)
                             + " is not the IR's normalize_uri; kept as raw HAProxy text", severity="warning")
+
+
+def _is_stats_guard(cond, uri: str) -> bool:
+    return (isinstance(cond, ir.Not) and isinstance(cond.item, ir.PathMatch) and cond.item.op == "prefix"
+            and cond.item.values == [uri] and not cond.item.ignore_case)
+
+
+def strip_stats_guard(cond: ir.Condition | None, uri: str) -> tuple[ir.Condition | None, bool]:
+    """``cond`` without ``not path prefix <uri>`` conjuncts, and whether every alternative had
+    one (the condition then never holds for the stats page)."""
+    if cond is None:
+        return None, False
+    if _is_stats_guard(cond, uri):
+        return None, True
+    if isinstance(cond, ir.All):
+        kept = [item for item in cond.items if not _is_stats_guard(item, uri)]
+        if len(kept) == len(cond.items):
+            return cond, False
+        if not kept:
+            return None, True
+        return (kept[0] if len(kept) == 1 else ir.All(items=kept, span=cond.span)), True
+    if isinstance(cond, ir.AnyOf):
+        parts = [strip_stats_guard(item, uri) for item in cond.items]
+        guarded = all(g for _, g in parts)
+        if any(c is None for c, _ in parts):
+            return None, guarded
+        return ir.AnyOf(items=[c for c, _ in parts], span=cond.span), guarded
+    return cond, False

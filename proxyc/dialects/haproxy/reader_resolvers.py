@@ -9,7 +9,7 @@ from __future__ import annotations
 from ... import ir
 from ..common import parse_address
 from .lexer import Line, Section
-from .reader_base import Malformed, ReadContext, Unconvertible
+from .reader_base import Malformed, ReadContext, Unconvertible, comment_texts
 
 DNS_PORT = 53
 
@@ -22,7 +22,7 @@ def read_resolvers(ctx: ReadContext, section: Section) -> ir.Resolver | None:
     ctx.converted(section.header)
     name = section.args[0]
     resolver = ir.Resolver(name=name.text, nameservers=[], span=ctx.span(name),
-                           comments=list(section.leading_comments))
+                           comments=comment_texts(section.leading_comments))
     for line in section.lines:
         try:
             _read_line(ctx, resolver, line)

@@ -6,6 +6,7 @@ options can override its ``default-server`` ones, as HAProxy does; the upstream-
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ... import ir
@@ -36,8 +37,9 @@ KNOWN_WITH_VALUE = frozenset({
     "set-proxy-v2-tlv-fmt", "shard", "sigalgs", "sni", "socks4", "source", "ssl-max-ver", "ssl-min-ver",
     "tcp-ut", "track", "usesrc", "verify", "verifyhost", "ws",
 })
+# Address prefixes that only force an address family; any other "proto@" is not host:port.
 SERVER_PREFIXES = ("ipv4@", "ipv6@")
-SOCKET_PREFIXES = ("unix@", "abns@", "fd@", "sockpair@", "udp@", "tcp@")
+_PROTOCOL_PREFIX = re.compile(r"^[A-Za-z0-9_-]+@")
 
 
 @dataclass
@@ -110,7 +112,7 @@ def parse_server_address(word: Word) -> tuple[str, int | None]:
     for prefix in SERVER_PREFIXES:
         if text.startswith(prefix):
             text = text[len(prefix):]
-    if text.startswith(SOCKET_PREFIXES) or text.startswith("/"):
+    if _PROTOCOL_PREFIX.match(text) or text.startswith("/"):
         raise Unconvertible(f"the server address {word.text!r} is not a host and port", word)
     if text.count(":") > 1 and not text.startswith("["):
         # HAProxy reads an unbracketed IPv6 address up to its last colon: "::1:80".
