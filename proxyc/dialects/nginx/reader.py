@@ -130,6 +130,8 @@ class _Reader:
             elif stmt.name == "stream" and stmt.block is not None:
                 self.ledger.converted(stmt)
                 self._stream(stmt.block)
+            elif stmt.name == "events" and not stmt.block:
+                self.ledger.converted(stmt)  # the nginx writer writes the same empty block
             elif stmt.name == "events":
                 self.ledger.unsupported(stmt, "events (worker tuning) is not imported; the nginx writer "
                                         "writes its own events block", severity="info")

@@ -25,7 +25,7 @@ HANDLER_STATUS = 502  # fastcgi_pass, uwsgi_pass, proxy_pass through variables, 
 # A rewrite regex that matches every URI, and how its captures relate to the original URI.
 _MATCH_ALL = ("^", "^.*$", ".*", "^(.*)$", "(.*)", "^(.*)", "^/(.*)$", "^/(.*)", "^/?(.*)$")
 _CAPTURE_IS_URI = {"^(.*)$": "$1", "(.*)": "$1", "^(.*)": "$1", "^/(.*)$": "/$1", "^/(.*)": "/$1"}
-_URL = re.compile(r"^(https?)://([^/$?#]+)(.*)$")
+_URL = re.compile(r"^(https?)://(\$\w+|[^/$?#]+)(.*)$")  # scheme, host (a variable or literal), rest
 
 
 # ------------------------------------------------------------------------------ redirects
@@ -94,7 +94,9 @@ def _redirect_or_report(stmt: Stmt, ledger: Ledger, url: str, code: int, server_
 def rewrite_rule(stmt: Stmt, ledger: Ledger, condition: Condition | None,
                  server_name: str | None) -> ir.Rule | None:
     """``rewrite regex replacement [flag]`` that redirects → a rule; internal rewrites are
-    reported (they change the URI and restart location selection, which the IR does not model)."""
+    reported (they change the URI and restart location selection, which the IR does not model).
+    A redirect whose regex matches every URI ends the request like ``return`` (see
+    ``rewrite_always_redirects``)."""
     if not 2 <= len(stmt.args) <= 3:
         ledger.invalid(stmt, 'invalid number of arguments in "rewrite" directive')
         return None
@@ -120,6 +122,10 @@ def rewrite_rule(stmt: Stmt, ledger: Ledger, condition: Condition | None,
                      severity="info")
     matches = None if regex in _MATCH_ALL else ir.PathMatch(op="regex", values=[regex], span=stmt.span)
     return ir.Rule(condition=all_of(condition, matches), action=redirect, span=stmt.span)
+
+
+def rewrite_always_redirects(stmt: Stmt) -> bool:
+    return bool(stmt.args) and stmt.args[0] in _MATCH_ALL
 
 
 def _rewrite_target(regex: str, replacement: str) -> str | None:

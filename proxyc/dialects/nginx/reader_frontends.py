@@ -78,7 +78,7 @@ class HttpFrontends:
 
     # -- routing -----------------------------------------------------------------------------
     def _routes(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
-        entries, conflicts = host_entries([(s, s.names) for s in group.servers])
+        entries, conflicts = host_entries([(s, s.names) for s in group.servers], group.default)
         for conflict in conflicts:
             self.ledger.add(conflict.pattern.stmt, "I003", f'conflicting server name "{conflict.pattern.value}" '
                             f"on {_socket_text(group.listens[0])}, ignored (as nginx does): line "
@@ -241,9 +241,11 @@ def _copy_rule(rule: ir.Rule, condition) -> ir.Rule:
 
 
 def _acl_name(condition, taken: set[str]) -> str:
+    """``host_example.com``, ``host_.example.com`` (leading wildcard), ``host_www.`` (trailing),
+    ``host_regex``: named after the first name of the group."""
     first = next((node for node in ir.iter_nodes(condition) if isinstance(node, ir.HostMatch)), None)
-    value = first.values[0] if first is not None else "host"
-    base = "host_" + (_UNSAFE.sub("_", value).strip("_.") or "regex")
+    value = first.values[0] if first is not None and first.op != "regex" else "regex"
+    base = "host_" + (_UNSAFE.sub("_", value).strip("_") or "regex")
     name, n = base, 2
     while name in taken:
         name, n = f"{base}_{n}", n + 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ... import ir
 from .reader_actions import (HANDLER_STATUS, NGINX_DEFAULT_TYPE, STATIC_STATUS, access_rules, placeholder,
-                             return_action, rewrite_rule)
+                             return_action, rewrite_always_redirects, rewrite_rule)
 from .reader_ledger import Ledger, expand_includes
 from .reader_locations import PREFIX_KINDS, Location, duplicate_problem, nesting_problem, order, parse_location
 from .reader_payload import Stmt
@@ -264,15 +264,20 @@ class ServerReader:
         for i, stmt in enumerate(stmts):
             if stmt.name == "rewrite":
                 rule = rewrite_rule(stmt, self.ledger, condition, server.first_name)
-                if rule is not None:
-                    rules.append(rule)
-                continue
-            action = return_action(stmt, self.ledger, content_type=_default_type(level), server_name=server.first_name)
-            if action is None:
-                continue
-            rules.append(ir.Rule(condition=condition, action=action, span=stmt.span, comments=list(stmt.comments)))
+                if rule is None:
+                    continue
+                rules.append(rule)
+                if not rewrite_always_redirects(stmt):
+                    continue
+            else:
+                action = return_action(stmt, self.ledger, content_type=_default_type(level),
+                                       server_name=server.first_name)
+                if action is None:
+                    continue
+                rules.append(ir.Rule(condition=condition, action=action, span=stmt.span,
+                                     comments=list(stmt.comments)))
             for unreachable in stmts[i + 1:]:
-                self.ledger.unsupported(unreachable, f"{unreachable.name} never runs: the return on line "
+                self.ledger.unsupported(unreachable, f"{unreachable.name} never runs: the {stmt.name} on line "
                                         f"{stmt.line} answers first", severity="info")
             return rules, True
         return rules, False

@@ -118,37 +118,64 @@ class Loader:
         return stmts
 
     def _parse(self, path: str, display: str | None) -> list[Stmt]:
+        with open(path, "rb") as f:
+            ends_with_newline = f.read().endswith(b"\n")
+        if ends_with_newline:
+            return self._parse_complete(path, display)
+        # crossplane's lexer drops a last token that no whitespace follows ("x {} y" loses "y")
+        with tempfile.TemporaryDirectory(prefix="proxyc-nginx-") as tmp:
+            copy = os.path.join(tmp, "nginx.conf")
+            with open(path, "rb") as src, open(copy, "wb") as dst:
+                dst.write(src.read() + b"\n")
+            return self._parse_complete(copy, display)
+
+    def _parse_complete(self, path: str, display: str | None) -> list[Stmt]:
         payload = crossplane.parse(path, single=True, strict=False, comments=True, check_ctx=False,
                                    check_args=False, onerror=lambda exc: exc)
+        found_by_tokens = self._check_terminators(path, display) if payload["status"] == "ok" or any(
+            not getattr(e.get("callback"), "strerror", None) for e in payload["errors"]) else False
         for error in payload["errors"]:
-            self._syntax_error(error, display)
+            self._syntax_error(error, display, found_by_tokens)
+        if found_by_tokens:
+            return []
         parsed = payload["config"][0]["parsed"] if payload["config"] else []
-        if payload["status"] == "ok":
-            self._check_unterminated_end(path, display)
         return self._convert(parsed, display)
 
-    def _syntax_error(self, error: dict, display: str | None) -> None:
+    def _syntax_error(self, error: dict, display: str | None, found_by_tokens: bool) -> None:
         exc = error.get("callback")
         reason = getattr(exc, "strerror", None)
+        if not reason and found_by_tokens:
+            return  # crossplane's StopIteration at the end of the text: located by the token check
         line = getattr(exc, "lineno", None) or error.get("line")
-        if not reason:
-            # crossplane lets StopIteration escape when the text ends inside a directive.
-            reason = 'unexpected end of file, expecting ";" or "}"'
-        self.diags.error(ir.Span(file=display, line=line or 0), "E201", reason)
+        self.diags.error(ir.Span(file=display, line=line or 0), "E201",
+                         reason or 'unexpected end of file, expecting ";" or "}"')
 
-    def _check_unterminated_end(self, path: str, display: str | None) -> None:
-        """crossplane silently drops a last directive that has no ``;`` (``x {} y``); nginx
-        refuses it. Find it from the last token."""
-        last = None
+    def _check_terminators(self, path: str, display: str | None) -> bool:
+        """What crossplane accepts but nginx refuses: a directive ended by ``}`` (``listen 80 }``)
+        or by the end of the text, and a stray ``;`` or ``{``. Reports the first; True if any."""
+        in_args, line = False, 1
         try:
             for token, line, quoted in crossplane_lex(path):
-                if quoted or not token.startswith("#"):
-                    last = (token, line, quoted)
-        except Exception:  # the parse already reported lexer errors
-            return
-        if last and (last[2] or last[0] not in (";", "}")):
-            self.diags.error(ir.Span(file=display, line=last[1]), "E201",
-                             'unexpected end of file, expecting ";" or "}"')
+                if not quoted and token.startswith("#"):
+                    continue
+                special = None if quoted else token if token in (";", "{", "}") else None
+                if not in_args:
+                    if special in (";", "{"):
+                        return self._token_error(display, line, f'unexpected "{special}"')
+                    in_args = special is None
+                elif special == "}":
+                    return self._token_error(display, line, 'unexpected "}"')
+                elif special is not None:
+                    in_args = False
+        except Exception:  # unbalanced braces: crossplane reported them with their line
+            return False
+        if in_args:
+            return self._token_error(display, line, 'unexpected end of file, expecting ";" or "}"')
+        return False
+
+    def _token_error(self, display: str | None, line: int, message: str) -> bool:
+        self.diags.error(ir.Span(file=display, line=line), "E201", message)
+        return True
 
     def _check_utf8(self, data: bytes, display: str | None) -> None:
         try:
@@ -176,8 +203,6 @@ class Loader:
             pending = []
             if "block" in item:
                 stmt.block = self._convert(item["block"], display)
-            if stmt.name in (";", "{"):
-                self.diags.error(stmt.span, "E201", f'unexpected "{stmt.name}"')
             out.append(stmt)
         return out
 

@@ -11,6 +11,7 @@ set of server blocks becomes one IR frontend with every socket that set serves.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -126,16 +127,41 @@ class Conflict:
     first: HostPattern
 
 
-def host_entries(servers: list[tuple[S, list[HostPattern]]]) -> tuple[list[HostEntry[S]], list[Conflict]]:
+def host_entries(servers: list[tuple[S, list[HostPattern]]], default: S) -> tuple[list[HostEntry[S]], list[Conflict]]:
     """First-match (condition, server) pairs in nginx's precedence, and the names nginx ignores
-    because an earlier server on the same socket already has them."""
+    because an earlier server on the same socket already has them. Names of the default server
+    are left out where no later name of another server could take them: such requests reach the
+    default server anyway."""
     kept, conflicts = _without_conflicts(servers)
     ordered: list[tuple[S, HostPattern]] = []
     ordered += [(s, p) for s, p in kept if p.kind == "exact"]
     for kind in ("suffix", "prefix"):  # the longest wildcard is the most specific one
         ordered += sorted(((s, p) for s, p in kept if p.kind == kind), key=lambda sp: len(sp[1].value), reverse=True)
     ordered += [(s, p) for s, p in kept if p.kind == "regex"]
+    ordered = [(s, p) for i, (s, p) in enumerate(ordered)
+               if s is not default or _taken_later(p, [q for t, q in ordered[i + 1:] if t is not default])]
     return _merge_adjacent(ordered), conflicts
+
+
+def _taken_later(pattern: HostPattern, later: list[HostPattern]) -> bool:
+    """Could a later pattern match a host this one matches? Exact only for exact names; any
+    wildcard or regex is assumed to overlap (keeping the entry is always correct)."""
+    if pattern.kind != "exact":
+        return bool(later)
+    return any(_matches(other, pattern.value) for other in later)
+
+
+def _matches(pattern: HostPattern, host: str) -> bool:
+    if pattern.kind == "exact":
+        return host == pattern.value
+    if pattern.kind == "suffix":
+        return host.endswith(pattern.value)
+    if pattern.kind == "prefix":
+        return host.startswith(pattern.value)
+    try:
+        return re.search(pattern.value, host) is not None
+    except re.error:  # PCRE syntax Python lacks: assume it may match
+        return True
 
 
 def _without_conflicts(servers):

@@ -1,0 +1,704 @@
+"""The nginx reader: nginx.conf → IR.
+
+The routing tests have two oracles. The IR's meaning is the route simulator; nginx's meaning is
+nginx itself, run on loopback with a ``return 200 "<name>"`` in every location and server, so the
+response body says which one answered. For every request the two must agree.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from proxyc import ir
+from proxyc.dialects.nginx.reader import read, read_file, read_with_report
+from proxyc.dialects.pxc.reader import load
+from proxyc.routing import Request, route
+
+try:
+    from helpers import require_binary
+except ImportError:  # run from the repository root
+    from tests.helpers import require_binary
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def read_ok(text: str, filename: str = "nginx.conf", **kw) -> tuple[ir.Config, list]:
+    cfg, diags = read(text, filename, **kw)
+    assert cfg is not None, [str(d) for d in diags]
+    assert not [d for d in diags if d.severity == "error"], [str(d) for d in diags]
+    return cfg, diags
+
+
+def http(body: str) -> str:
+    return "events {}\nhttp {\n" + body + "\n}\n"
+
+
+def codes_at(diags, code: str) -> list[tuple[int | None, str]]:
+    return [(d.line, d.message) for d in diags if d.code == code]
+
+
+def cond_text(cond) -> str:
+    """A compact rendering of an IR condition, for asserting rule lists."""
+    if cond is None:
+        return "always"
+    kind = cond.type
+    if kind == "path":
+        return f"path {cond.op}{' nocase' if cond.ignore_case else ''} {' '.join(cond.values)}"
+    if kind == "host":
+        return f"host {cond.op} {' '.join(cond.values)}"
+    if kind == "source":
+        return f"source {' '.join(cond.values)}"
+    if kind == "acl":
+        return cond.name
+    if kind == "not":
+        return f"not ({cond_text(cond.item)})"
+    if kind == "all":
+        return " and ".join(cond_text(i) for i in cond.items)
+    if kind == "any":
+        return "(" + " or ".join(cond_text(i) for i in cond.items) + ")"
+    return kind
+
+
+def body_of(action) -> str:
+    return action.body if isinstance(action, ir.Return) else repr(action)
+
+
+def rule_list(fe: ir.Frontend) -> list[tuple[str, str]]:
+    return [(cond_text(r.condition), body_of(r.action)) for r in fe.rules] + [("default", body_of(fe.default))]
+
+
+def ir_answer(cfg: ir.Config, path: str, host: str | None = None, port: int | None = None) -> str:
+    request = Request(url=path, headers={"Host": host} if host else {}, port=port)
+    decision = route(cfg, request, normalize=True)  # read from nginx: match the normalised URI
+    return body_of(decision.action)
+
+
+# ------------------------------------------------------------------------------ seed labs
+
+
+def anonymised(cfg: ir.Config) -> ir.Config:
+    """nginx has no names for server blocks and upstream servers; both sides get positional ones."""
+    copy = cfg.model_copy(deep=True)
+    for i, fe in enumerate(copy.frontends, 1):
+        fe.name = f"frontend{i}"
+    for up in copy.upstreams:
+        for i, server in enumerate(up.servers, 1):
+            server.name = f"server{i}"
+    return copy
+
+
+@pytest.mark.parametrize("lab, example", [
+    ("nginx-lab1.conf", "nginx-lab1-round-robin.pxc"),
+    ("nginx-lab2.conf", "nginx-lab2-host-ip.pxc"),
+    ("nginx-lab3.conf", "nginx-lab3-weighted.pxc"),
+])
+def test_seed_labs_import_to_the_example_irs(lab, example):
+    # The IRs are equal except for names nginx does not have: frontends (http_80 here, "web" in
+    # the example) and upstream servers (s1.. here, node1.. there).
+    cfg, diags = read_file(str(ROOT / "examples" / "seed" / lab))
+    expected = load((ROOT / "examples" / example).read_text(), example)
+    assert cfg is not None and not [d for d in diags if d.severity != "info"], [str(d) for d in diags]
+    assert anonymised(cfg) == anonymised(expected)
+    assert [s.name for s in cfg.upstreams[0].servers] == ["s1", "s2", "s3"]
+    assert cfg.frontends[0].name == "http_80"
+
+
+def test_spans_point_at_the_directives():
+    cfg, _ = read_ok(http("upstream u {\n  server 10.0.0.1:80;\n}\nserver {\n  listen 8080;\n"
+                          "  location /a { proxy_pass http://u; }\n}"), "site.conf")
+    fe, up = cfg.frontends[0], cfg.upstreams[0]
+    assert (up.span.file, up.span.line, up.span.col) == ("site.conf", 3, None)
+    assert up.servers[0].span.line == 4
+    assert fe.listens[0].span.line == 7
+    assert fe.rules[0].span.line == 8
+
+
+# ------------------------------------------------------------------------------ locations
+
+NINE_LOCATIONS = """
+    location = /login { return 200 "exact-login"; }
+    location ^~ /static/ { return 200 "noregex-static"; }
+    location /static/img/ { return 200 "prefix-static-img"; }
+    location ~ \\.php$ { return 200 "regex-php"; }
+    location ~* \\.(png|jpg)$ { return 200 "regex-img"; }
+    location /api/ { return 200 "prefix-api"; }
+    location /api/v2/ { return 200 "prefix-api-v2"; }
+    location / { return 200 "root"; }
+    location ~ ^/api/v2/special { return 200 "regex-special"; }
+"""
+
+# (path, the location nginx picks); checked against the IR here and against nginx below.
+NINE_PATHS = [
+    ("/login", "exact-login"), ("/login/", "root"), ("/loginx", "root"),
+    ("/static/a.php", "noregex-static"), ("/static/x.png", "noregex-static"), ("/static/", "noregex-static"),
+    ("/static/img", "noregex-static"), ("/static/img/a.png", "regex-img"), ("/static/img/a.php", "regex-php"),
+    ("/static/img/", "prefix-static-img"), ("/a.php", "regex-php"), ("/A.PHP", "root"), ("/x.PNG", "regex-img"),
+    ("/api/", "prefix-api"), ("/api/x.php", "regex-php"), ("/api/v2/", "prefix-api-v2"),
+    ("/api/v2/special", "regex-special"), ("/api/v2/special/x.png", "regex-img"), ("/api/v2/specialty", "regex-special"),
+    ("/api", "root"), ("/apix", "root"), ("/", "root"), ("/static", "root"), ("/Static/x", "root"),
+    ("/static/../api/x.php", "regex-php"), ("/static//img/", "prefix-static-img"), ("/%73tatic/a.php", "noregex-static"),
+    ("/api/v2/../v2/special", "regex-special"), ("/api/v2/x.jpg?a=b", "regex-img"),
+]
+
+
+def test_nine_locations_become_the_design_first_match_order():
+    cfg, _ = read_ok(http("server {\n listen 80;\n" + NINE_LOCATIONS + "\n}"))
+    assert rule_list(cfg.frontends[0]) == [
+        ("path exact /login", "exact-login"),
+        ("path prefix /static/ and not (path prefix /static/img/)", "noregex-static"),
+        ("path regex \\.php$", "regex-php"),
+        ("path regex nocase \\.(png|jpg)$", "regex-img"),
+        ("path regex ^/api/v2/special", "regex-special"),
+        ("path prefix /static/img/", "prefix-static-img"),
+        ("path prefix /api/v2/", "prefix-api-v2"),
+        ("path prefix /api/", "prefix-api"),
+        ("default", "root"),
+    ]
+
+
+@pytest.mark.parametrize("path, location", NINE_PATHS)
+def test_nine_locations_route_as_nginx_selects(path, location):
+    cfg, _ = read_ok(http("server {\n listen 80;\n" + NINE_LOCATIONS + "\n}"))
+    assert ir_answer(cfg, path) == location
+
+
+NESTED = """
+    location /app/ {
+        location ~ \\.php$ { return 200 "app-php"; }
+        location /app/static/ { return 200 "app-static"; }
+        location = /app/exact { return 200 "app-exact"; }
+        return 200 "app";
+    }
+    location ^~ /lib/ {
+        location ~ \\.txt$ { return 200 "lib-txt"; }
+        location /lib/deep/ { return 200 "lib-deep"; }
+        return 200 "lib";
+    }
+    location ~ \\.txt$ { return 200 "top-txt"; }
+    location / { return 200 "root"; }
+"""
+NESTED_PATHS = [
+    ("/app/x.php", "app-php"), ("/app/x.txt", "top-txt"), ("/app/static/x.php", "app-php"),
+    ("/app/static/x.txt", "top-txt"), ("/app/static/x", "app-static"), ("/app/exact", "app-exact"),
+    ("/app/exact.txt", "top-txt"), ("/app/other", "app"), ("/lib/a.txt", "lib-txt"), ("/lib/a", "lib"),
+    ("/lib/deep/a.txt", "lib-txt"), ("/lib/deep/a", "lib-deep"), ("/a.txt", "top-txt"), ("/x", "root"),
+]
+
+
+@pytest.mark.parametrize("path, location", NESTED_PATHS)
+def test_nested_locations_flatten_to_nginx_order(path, location):
+    cfg, _ = read_ok(http("server {\n listen 80;\n" + NESTED + "\n}"))
+    assert ir_answer(cfg, path) == location
+
+
+def test_location_problems_nginx_refuses_are_errors():
+    text = http("server {\n listen 80;\n location /a { location /b { } }\n location = /x { location /x/y { } }\n"
+                " location /d { }\n location /d { }\n location ! /e { }\n}")
+    cfg, diags = read(text, "n.conf")
+    assert codes_at(diags, "E207") == [
+        (5, 'location "/b" is outside location "/a"'),
+        (6, 'location "/x/y" cannot be inside the exact location "/x"'),
+        (8, 'duplicate location "/d"'),
+        (9, 'invalid location modifier "!"'),
+    ]
+
+
+def test_named_location_is_reported_not_routed():
+    cfg, diags = read_ok(http("server {\n listen 80;\n location @fallback { return 200 'x'; }\n"
+                              " location / { return 200 'root'; }\n}"))
+    assert rule_list(cfg.frontends[0]) == [("default", "root")]
+    assert (5, "named location @fallback is reached only through try_files, error_page or similar; "
+               "not imported") in codes_at(diags, "I001")
+
+
+# ------------------------------------------------------------------------------ server names
+
+HOSTS = """
+    server { listen {port}; server_name example.com www.example.com; return 200 "exact"; }
+    server { listen {port}; server_name *.example.com; return 200 "wild-lead"; }
+    server { listen {port}; server_name *.api.example.com; return 200 "wild-lead-long"; }
+    server { listen {port}; server_name www.example.*; return 200 "wild-trail"; }
+    server { listen {port}; server_name ~^([a-z]+)\\.regex\\.test$; return 200 "regex1"; }
+    server { listen {port}; server_name ~^a; return 200 "regex2"; }
+    server { listen {port} default_server; server_name default.test; return 200 "default"; }
+    server { listen {port}; server_name .dot.test; return 200 "dot"; }
+"""
+HOST_CASES = [
+    ("example.com", "exact"), ("www.example.com", "exact"), ("WWW.Example.COM", "exact"),
+    ("example.com:8080", "exact"), ("foo.example.com", "wild-lead"), ("x.api.example.com", "wild-lead-long"),
+    ("api.example.com", "wild-lead"), ("www.example.org", "wild-trail"), ("abc.regex.test", "regex1"),
+    ("a.regex.test", "regex1"), ("abc.test", "regex2"), ("default.test", "default"), ("unknown.test", "default"),
+    ("dot.test", "dot"), ("x.dot.test", "dot"), ("www.example.com.evil", "wild-trail"),
+]
+
+
+def test_server_names_in_nginx_precedence():
+    cfg, _ = read_ok(http(HOSTS.replace("{port}", "80")))
+    fe = cfg.frontends[0]
+    assert [(a.name, cond_text(a.condition)) for a in fe.acls] == [
+        ("host_example.com", "host exact example.com www.example.com"),
+        ("host_dot.test", "host exact dot.test"),
+        ("host_.api.example.com", "host suffix .api.example.com"),
+        ("host_.example.com", "host suffix .example.com"),
+        ("host_.dot.test", "host suffix .dot.test"),
+        ("host_www.example.", "host prefix www.example."),
+        ("host_regex", "host regex ^([a-z]+)\\.regex\\.test$"),
+        ("host_regex_2", "host regex ^a"),
+    ]
+    assert body_of(fe.default) == "default"
+
+
+@pytest.mark.parametrize("host, server", HOST_CASES)
+def test_server_selection_routes_as_nginx(host, server):
+    cfg, _ = read_ok(http(HOSTS.replace("{port}", "80")))
+    assert ir_answer(cfg, "/", host) == server
+
+
+def test_conflicting_server_name_is_ignored_as_nginx_does():
+    cfg, diags = read_ok(http("server { listen 80; server_name a.test; return 200 one; }\n"
+                              "server { listen 80; server_name a.test b.test; return 200 two; }"))
+    assert ir_answer(cfg, "/", "a.test") == "one" and ir_answer(cfg, "/", "b.test") == "two"
+    assert codes_at(diags, "I003") == [(4, 'conflicting server name "a.test" on *:80, ignored (as nginx does): '
+                                           "line 3 has it first")]
+
+
+def test_one_frontend_per_distinct_socket_set():
+    cfg, _ = read_ok(http(
+        "server { listen 80; listen [::]:80; server_name a.test; return 200 a80; }\n"
+        "server { listen 80; server_name b.test; return 200 b80; }\n"
+        "server { listen 127.0.0.1:8080; listen 8081 default_server; return 200 other; }"))
+    summary = [(fe.name, [(l.address, l.port, l.default_server) for l in fe.listens]) for fe in cfg.frontends]
+    assert summary == [("http_80", [(None, 80, False)]), ("http_v6_80", [("::", 80, False)]),
+                       ("http_127.0.0.1_8080", [("127.0.0.1", 8080, False), (None, 8081, True)])]
+    # on *:80 the first server block is the default; [::]:80 has only a.test
+    assert ir_answer(cfg, "/", "b.test", port=80) == "b80" and ir_answer(cfg, "/", "zzz", port=80) == "a80"
+
+
+# ------------------------------------------------------------------------------ real nginx
+
+
+def test_real_nginx_agrees_with_the_imported_routes(tmp_path):
+    """The same config served by nginx and evaluated from the IR: every answer must match."""
+    require_binary("nginx")
+    from proxyc.verify.procs import http_get, run_nginx
+    from proxyc.verify.stubs import free_port
+
+    p_loc, p_nested, p_host = free_port(), free_port(), free_port()
+    text = http(f"server {{\n listen 127.0.0.1:{p_loc};\n{NINE_LOCATIONS}\n}}\n"
+                f"server {{\n listen 127.0.0.1:{p_nested};\n{NESTED}\n}}\n"
+                + HOSTS.replace("{port}", f"127.0.0.1:{p_host}"))
+    cfg, _ = read_ok(text)
+    cases = ([(p_loc, path, None) for path, _ in NINE_PATHS] + [(p_nested, path, None) for path, _ in NESTED_PATHS]
+             + [(p_host, "/", host) for host, _ in HOST_CASES])
+    with run_nginx(text, tmp_path, [p_loc, p_nested, p_host]):
+        for port, path, host in cases:
+            status, _, body = http_get(port, path, host_header=host)
+            assert (status, body.decode()) == (200, ir_answer(cfg, path, host, port)), (port, path, host)
+
+
+# ------------------------------------------------------------------------------ headers
+
+
+def test_header_inheritance_a_level_that_defines_any_inherits_none():
+    cfg, diags = read_ok(http(
+        "proxy_set_header X-Http http;\n"
+        "upstream u { server 127.0.0.1:81; }\n"
+        "server {\n listen 80;\n proxy_set_header X-Server server;\n"
+        " location / { proxy_pass http://u; }\n"
+        " location /api/ { proxy_set_header X-Api api; proxy_pass http://u; }\n}\n"
+        "server {\n listen 81;\n location / { proxy_pass http://u; }\n}"))
+    by_name = {fe.name: [(h.action, h.name, h.value) for h in fe.request_headers] for fe in cfg.frontends}
+    # port 80: the server level replaces the http level; /api/ would replace both (reported)
+    assert by_name == {"http_80": [("set", "X-Server", "server")], "http_81": [("set", "X-Http", "http")]}
+    assert codes_at(diags, "I001") == [(9, "the proxy_set_header headers in effect here differ from those of "
+                                           "frontend http_80 (taken from line 8); the IR has one set per frontend")]
+
+
+def test_special_request_headers():
+    cfg, diags = read_ok(http(
+        "server {\n listen 443 ssl;\n ssl_certificate c.pem;\n ssl_certificate_key k.pem;\n"
+        " location / {\n  proxy_set_header Host $host;\n  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+        "  proxy_set_header X-Forwarded-Proto $scheme;\n  proxy_set_header Accept-Encoding \"\";\n"
+        "  proxy_set_header X-Real-IP $remote_addr;\n  proxy_pass http://127.0.0.1:81;\n }\n}"))
+    fe = cfg.frontends[0]
+    assert fe.forwardfor is True
+    assert [(h.action, h.name, h.value) for h in fe.request_headers] == [
+        ("set", "X-Forwarded-Proto", "https"), ("delete", "Accept-Encoding", None)]
+    assert codes_at(diags, "I001") == [(12, "proxy_set_header X-Real-IP uses nginx variables ($remote_addr); "
+                                            "not imported")]
+
+
+def test_response_headers_and_always():
+    cfg, diags = read_ok(http("server {\n listen 80;\n add_header X-A a always;\n add_header X-B b;\n"
+                              " location / { return 200 ok; }\n}"))
+    assert [(h.action, h.name, h.value) for h in cfg.frontends[0].response_headers] == [
+        ("add", "X-A", "a"), ("add", "X-B", "b")]
+    assert [line for line, _ in codes_at(diags, "I001")] == [6]  # without always: 2xx/3xx only in nginx
+
+
+# ------------------------------------------------------------------------------ upstreams
+
+
+@pytest.mark.parametrize("directive, balance", [
+    ("", dict(algorithm="round_robin")),
+    ("least_conn;", dict(algorithm="least_conn")),
+    ("ip_hash;", dict(algorithm="source")),
+    ("hash $request_uri consistent;", dict(algorithm="hash", key="uri", consistent=True)),
+    ("hash $http_x_user;", dict(algorithm="hash", key="header", key_name="X-User")),
+    ("hash $cookie_sid consistent;", dict(algorithm="hash", key="cookie", key_name="sid", consistent=True)),
+    ("hash $arg_id;", dict(algorithm="hash", key="param", key_name="id")),
+    ("hash $remote_addr consistent;", dict(algorithm="source", consistent=True)),
+    ("random;", dict(algorithm="random")),
+    ("random two;", dict(algorithm="random", choices=2)),
+    ("random two least_conn;", dict(algorithm="random", choices=2)),
+])
+def test_balancing_methods(directive, balance):
+    cfg, diags = read_ok(http(f"upstream u {{ {directive} server 10.0.0.1:80; }}"))
+    assert cfg.upstreams[0].balance == ir.Balance(**balance)
+    assert not codes_at(diags, "I001")
+
+
+def test_hash_on_another_key_is_kept_raw_and_reported():
+    cfg, diags = read_ok(http("upstream u {\n hash $host$uri;\n server 10.0.0.1:80;\n}"))
+    up = cfg.upstreams[0]
+    assert up.balance == ir.Balance() and [r.text for r in up.raw] == ["hash $host$uri;"]
+    assert [line for line, _ in codes_at(diags, "I001")] == [4]
+
+
+def test_upstream_server_parameters():
+    cfg, diags = read_ok(http(
+        "upstream u {\n"
+        " server 10.0.0.1:8080 weight=5 max_conns=100 max_fails=3 fail_timeout=30s;\n"
+        " server app.internal max_fails=3 fail_timeout=30s backup;\n"
+        " server [fd00::5]:81 down slow_start=20s max_fails=3 fail_timeout=30s;\n"
+        " keepalive 16;\n}"))
+    up = cfg.upstreams[0]
+    assert up.servers == [
+        ir.Server(name="s1", host="10.0.0.1", port=8080, weight=5, max_conns=100),
+        ir.Server(name="s2", host="app.internal", port=None, backup=True),
+        ir.Server(name="s3", host="fd00::5", port=81, down=True, slow_start=20_000),
+    ]
+    assert up.passive == ir.Passive(max_fails=3, fail_timeout=30_000)
+    assert [r.text for r in up.raw] == ["keepalive 16;"]
+    assert codes_at(diags, "I001") == [(7, "keepalive in an upstream is not modelled; kept as raw nginx text")]
+
+
+def test_passive_settings_that_differ_per_server_are_reported():
+    cfg, diags = read_ok(http("upstream u {\n server 10.0.0.1 max_fails=2;\n server 10.0.0.2;\n}"))
+    assert cfg.upstreams[0].passive == ir.Passive(max_fails=2, fail_timeout=10_000)
+    assert [line for line, _ in codes_at(diags, "I001")] == [5]
+
+
+def test_proxy_pass_to_literal_urls_makes_deduplicated_upstreams():
+    cfg, diags = read_ok(http(
+        "upstream app { server 10.0.0.1:80; }\n"
+        "server {\n listen 80;\n"
+        " location /a/ { proxy_pass http://backend:8000; }\n"
+        " location /b/ { proxy_pass http://backend:8000; }\n"
+        " location /c/ { proxy_pass http://backend:9000; }\n"
+        " location /d/ { proxy_pass http://app; }\n"
+        " location /e/ { proxy_pass http://app.example; }\n"
+        " location / { proxy_pass http://backend:8000/; }\n}"))
+    assert [(u.name, [(s.host, s.port) for s in u.servers]) for u in cfg.upstreams] == [
+        ("app", [("10.0.0.1", 80)]), ("backend", [("backend", 8000)]), ("backend_9000", [("backend", 9000)]),
+        ("app.example", [("app.example", 80)])]
+    fe = cfg.frontends[0]
+    assert [(cond_text(r.condition), r.action.upstream) for r in fe.rules] == [
+        ("path prefix /a/", "backend"), ("path prefix /b/", "backend"), ("path prefix /c/", "backend_9000"),
+        ("path prefix /d/", "app"), ("path prefix /e/", "app.example")]
+    assert fe.default.upstream == "backend"
+    assert not codes_at(diags, "I001")  # "/" replacing "/" changes nothing
+
+
+def test_proxy_pass_with_uri_part_or_variables_is_reported():
+    cfg, diags = read(http(
+        "upstream app { server 10.0.0.1:80; }\n"
+        "server {\n listen 80;\n"
+        " location /api/ { proxy_pass http://app/v1/; }\n"
+        " location /x/ { set $u http://app; proxy_pass $u; }\n"
+        " location /y/ { proxy_pass http://app:8080; }\n}"), "n.conf")
+    fe = cfg.frontends[0]
+    assert [(cond_text(r.condition), body_of(r.action)) for r in fe.rules] == [
+        ("path prefix /api/", "UseUpstream(type='use', upstream='app')"),
+        ("path prefix /x/", ""), ("path prefix /y/", "")]
+    assert [(r.action.status) for r in fe.rules[1:]] == [502, 502]
+    assert [(d.code, d.line) for d in diags if d.code in ("I001", "E207")] == [
+        ("I001", 6), ("I001", 7), ("I001", 7), ("E207", 8)]
+
+
+# ------------------------------------------------------------------------------ actions
+
+
+@pytest.mark.parametrize("directive, action", [
+    ('return 200 "ok";', ir.Return(status=200, body="ok")),
+    ("return 404;", ir.Return(status=404)),
+    ("return 301 https://$host$request_uri;", ir.Redirect(code=301, scheme="https")),
+    ("return 308 https://$http_host$request_uri;", ir.Redirect(code=308, scheme="https")),
+    ("return 302 https://example.com$request_uri;", ir.Redirect(code=302, prefix="https://example.com")),
+    ("return 301 https://example.com/new;", ir.Redirect(code=301, location="https://example.com/new")),
+    ("return https://example.com/;", ir.Redirect(code=302, location="https://example.com/")),
+    ("rewrite ^ https://$host$request_uri? permanent;", ir.Redirect(code=301, scheme="https")),
+    ("rewrite ^(.*)$ https://example.com$1 redirect;", ir.Redirect(code=302, prefix="https://example.com")),
+    ("rewrite ^/(.*)$ https://example.com/$1 permanent;", ir.Redirect(code=301, prefix="https://example.com")),
+])
+def test_return_and_redirect_forms(directive, action):
+    cfg, _ = read_ok(http(f"server {{ listen 80; location / {{ {directive} }} }}"))
+    assert cfg.frontends[0].default == action
+
+
+def test_default_type_sets_the_content_type_of_a_return():
+    cfg, _ = read_ok(http('default_type application/json;\nserver { listen 80; return 200 "{}"; }'))
+    assert cfg.frontends[0].default == ir.Return(status=200, body="{}", content_type="application/json")
+
+
+def test_conditional_rewrite_redirect_and_internal_rewrite():
+    cfg, diags = read(http("server {\n listen 80;\n rewrite ^/old$ /new permanent;\n rewrite ^/(.*)$ /x/$1 last;\n"
+                           " location / { return 200 root; }\n}"), "n.conf")
+    fe = cfg.frontends[0]
+    assert rule_list(fe) == [("path regex ^/old$", repr(ir.Redirect(code=301, location="/new"))), ("default", "root")]
+    assert [(line, msg.split(" ")[0]) for line, msg in codes_at(diags, "I001")] == [(5, "nginx"), (6, "rewrite")]
+
+
+def test_server_level_return_answers_before_locations():
+    cfg, diags = read_ok(http("server {\n listen 80;\n return 301 https://$host$request_uri;\n"
+                              " location /x { return 200 x; }\n}"))
+    fe = cfg.frontends[0]
+    # the location's rule stays, shadowed (a lint finding), rather than being dropped
+    assert [cond_text(r.condition) for r in fe.rules] == ["always", "path prefix /x"]
+    assert ir_answer(cfg, "/x") == repr(ir.Redirect(code=301, scheme="https"))
+
+
+def test_allow_deny_become_ordered_deny_rules():
+    cfg, _ = read_ok(http(
+        "upstream root { server 10.0.0.1; }\nupstream open { server 10.0.0.2; }\nupstream admin { server 10.0.0.3; }\n"
+        "server {\n listen 80;\n allow 10.0.0.0/8;\n deny 10.1.0.0/16;\n allow 192.168.0.1;\n deny all;\n"
+        " location / { proxy_pass http://root; }\n location /open/ { allow all; proxy_pass http://open; }\n"
+        " location /admin/ { deny 127.0.0.2; proxy_pass http://admin; }\n}"))
+    fe = cfg.frontends[0]
+    # /admin/ and /open/ have lists of their own, so they inherit none of the server's
+    assert [(cond_text(r.condition), r.action.type) for r in fe.rules] == [
+        ("path prefix /admin/ and source 127.0.0.2", "deny"), ("path prefix /admin/", "use"),
+        ("path prefix /open/", "use"),
+        ("not (source 10.0.0.0/8) and source 10.1.0.0/16", "deny"),  # never true, as in nginx
+        ("not (source 10.0.0.0/8 192.168.0.1)", "deny")]
+
+    def answer(path, src):
+        action = route(cfg, Request(url=path, src=src), normalize=True).action
+        return "deny" if isinstance(action, ir.Deny) else action.upstream
+
+    # nginx: the first matching allow/deny decides
+    assert [answer("/", s) for s in ("10.1.2.3", "10.2.0.1", "192.168.0.1", "8.8.8.8")] == ["root"] * 3 + ["deny"]
+    assert [answer("/admin/", s) for s in ("127.0.0.2", "8.8.8.8")] == ["deny", "admin"]
+    assert answer("/open/", "8.8.8.8") == "open"
+
+
+def test_return_wins_over_deny_in_the_same_location():
+    cfg, _ = read_ok(http("server { listen 80; location / { deny all; return 200 ok; } }"))
+    assert rule_list(cfg.frontends[0]) == [("default", "ok")]
+
+
+def test_stub_status_becomes_stats():
+    cfg, _ = read_ok(http("server {\n listen 8080;\n location = /basic_status { stub_status; allow 127.0.0.1; deny all; }\n"
+                          " location / { proxy_pass http://127.0.0.1:81; }\n}"))
+    fe = cfg.frontends[0]
+    assert fe.stats == ir.Stats(uri="/basic_status")
+    assert [cond_text(r.condition) for r in fe.rules] == ["path exact /basic_status and not (source 127.0.0.1)"]
+
+
+# ------------------------------------------------------------------------------ settings
+
+
+def test_timeouts_land_where_the_ir_keeps_them():
+    cfg, diags = read_ok(http(
+        "proxy_connect_timeout 5s;\nproxy_read_timeout 1m;\nclient_body_timeout 30;\nclient_header_timeout 10s;\n"
+        "upstream slow { server 10.0.0.1:80; }\n"
+        "server {\n listen 80;\n client_body_timeout 45s;\n"
+        " location /slow/ { proxy_read_timeout 5m; proxy_pass http://slow; }\n"
+        " location / { proxy_pass http://10.0.0.2:80; }\n}"))
+    assert cfg.defaults.timeouts == ir.Timeouts(connect=5000, server=60_000, client=30_000, http_request=10_000)
+    assert cfg.frontends[0].timeouts == ir.Timeouts(client=45_000)
+    assert cfg.upstream("slow").timeouts == ir.Timeouts(server=300_000)
+    assert cfg.upstream("10.0.0.2").timeouts == ir.Timeouts()
+
+
+def test_tls_listener_with_certificate_and_key():
+    cfg, _ = read_ok(http("ssl_certificate_key certs/site.key;\n"
+                          "server { listen 443 ssl http2; ssl_certificate certs/site.crt; return 200 ok; }"))
+    assert cfg.frontends[0].listens == [ir.Listen(port=443, tls=ir.Tls(cert="certs/site.crt", key="certs/site.key"))]
+    assert cfg.frontends[0].name == "https_443"
+
+
+def test_resolver_and_access_log():
+    cfg, diags = read_ok(http("resolver 127.0.0.11 10.0.0.2:5353 valid=10s ipv6=off;\nresolver_timeout 2s;\n"
+                              "access_log /dev/stdout;\naccess_log syslog:server=10.0.0.9:514,facility=local7,"
+                              "severity=info;\nupstream u { server tg-net resolve; }"))
+    assert cfg.resolvers == [ir.Resolver(name="resolver", hold_valid=10_000, timeout=2000, nameservers=[
+        ir.Nameserver(name="ns1", address="127.0.0.11"), ir.Nameserver(name="ns2", address="10.0.0.2", port=5353)])]
+    assert cfg.upstreams[0].resolver == "resolver"
+    assert cfg.logs == [ir.Log(target="stdout"), ir.Log(target="syslog", address="10.0.0.9:514",
+                                                          facility="local7", level="info")]
+    assert cfg.defaults.log is True
+
+
+# ------------------------------------------------------------------------------ stream
+
+
+def test_stream_becomes_tcp_frontends_and_upstreams():
+    cfg, diags = read_ok(
+        "load_module modules/ngx_stream_module.so;\nevents {}\nstream {\n proxy_connect_timeout 3s;\n"
+        " upstream pg { least_conn; server 10.0.4.10:5432 max_conns=100; server 10.0.4.12:5432 backup; }\n"
+        " server { listen 5432; proxy_pass pg; proxy_timeout 1h; deny 192.0.2.0/24; }\n"
+        " server { listen 6379; proxy_pass 10.0.5.1:6379; }\n}\n")
+    assert cfg.defaults.mode == "tcp"
+    pg, redis = cfg.frontends
+    assert (pg.name, pg.mode, pg.default, pg.timeouts.client) == ("tcp_5432", None, ir.UseUpstream(upstream="pg"), 3_600_000)
+    assert [cond_text(r.condition) for r in pg.rules] == ["source 192.0.2.0/24"]
+    assert redis.default == ir.UseUpstream(upstream="10.0.5.1")
+    up = cfg.upstream("pg")
+    assert up.balance.algorithm == "least_conn" and up.timeouts == ir.Timeouts(connect=3000, server=3_600_000)
+    assert cfg.upstream("10.0.5.1").servers == [ir.Server(name="s1", host="10.0.5.1", port=6379)]
+
+
+def test_http_and_stream_share_no_upstream_names():
+    cfg, _ = read_ok("events {}\nhttp { upstream app { server 10.0.0.1:80; } server { listen 80; "
+                     "location / { proxy_pass http://app; } } }\n"
+                     "stream { upstream app { server 10.0.0.1:5432; } server { listen 5432; proxy_pass app; } }\n")
+    assert [(u.name, u.mode) for u in cfg.upstreams] == [("app", None), ("app_tcp", "tcp")]
+    assert [(fe.name, fe.mode, fe.default.upstream) for fe in cfg.frontends] == [
+        ("http_80", None, "app"), ("tcp_5432", "tcp", "app_tcp")]
+
+
+# ------------------------------------------------------------------------------ unknown directives and raw
+
+
+def test_unknown_directives_are_reported_and_kept_raw_where_they_have_a_place():
+    cfg, diags = read_ok(
+        "worker_processes 2;\nevents {}\nhttp {\n gzip on;\n map $http_upgrade $c { default upgrade; }\n"
+        " server {\n  listen 80;\n  client_max_body_size 10m;\n"
+        "  location / {\n   try_files $uri /index.html;\n   proxy_pass http://127.0.0.1:81;\n  }\n }\n}\n")
+    assert [(r.context, r.text) for r in cfg.raw] == [
+        ("main", "worker_processes 2;"), ("http", "gzip on;"),
+        ("http", "map $http_upgrade $c {\n    default upgrade;\n}")]
+    assert [r.text for r in cfg.frontends[0].raw] == ["client_max_body_size 10m;"]
+    assert [(line, msg) for line, msg in codes_at(diags, "I001")] == [
+        (1, "worker_processes is not modelled; kept as raw nginx text"),
+        (4, "gzip is not modelled; kept as raw nginx text"),
+        (5, "map is not modelled; kept as raw nginx text"),
+        (8, "client_max_body_size in a server block is not modelled; kept as raw nginx text"),
+        (10, "try_files in a location is not imported"),
+    ]
+
+
+def test_server_level_raw_is_not_kept_in_a_frontend_shared_by_several_blocks():
+    cfg, diags = read_ok(http("server { listen 80; server_name a; gzip on; return 200 a; }\n"
+                              "server { listen 80; server_name b; return 200 b; }"))
+    assert cfg.frontends[0].raw == []
+    assert codes_at(diags, "I001") == [(3, "gzip in a server block is not modelled; not kept in frontend http_80, "
+                                           "which serves several server blocks")]
+
+
+@pytest.mark.parametrize("directive", ["http2 on;", "ssl_reject_handshake on;", "keepalive_time 1h;",
+                                       "quic_retry on;"])
+def test_directives_newer_than_crossplane_do_not_fail(directive):
+    cfg, diags = read_ok(http(f"server {{ listen 80; {directive} location / {{ return 200 ok; }} }}"))
+    assert [r.text for r in cfg.frontends[0].raw] == [directive]
+
+
+def test_lua_blocks_are_reported_and_kept():
+    cfg, diags = read_ok(http('init_by_lua_block { local x = "}" }\n'
+                              "server { listen 80; location / { content_by_lua_block { ngx.say('{') } } }"))
+    assert [r.text for r in cfg.raw] == ['init_by_lua_block { local x = "}" }']
+    assert cfg.frontends[0].default == ir.Return(status=502)
+
+
+# ------------------------------------------------------------------------------ fragments and includes
+
+
+def test_conf_d_file_of_server_blocks_is_read_as_an_http_body():
+    cfg, diags = read_ok("upstream u { server 10.0.0.1:80; }\nserver { listen 80; location / { proxy_pass http://u; } }\n")
+    assert cfg.frontends[0].default == ir.UseUpstream(upstream="u")
+    assert codes_at(diags, "I002")[0][0] == 1
+
+
+def test_snippet_is_read_as_the_body_of_a_server_block():
+    cfg, diags = read_ok("allow 10.0.0.0/8;\ndeny all;\nlocation / { proxy_pass http://10.0.0.1; }\n")
+    fe = cfg.frontends[0]
+    assert fe.listens == [ir.Listen(port=80)]
+    assert [cond_text(r.condition) for r in fe.rules] == ["not (source 10.0.0.0/8)"]
+
+
+def test_includes_follow_globs_with_spans_in_the_included_files(tmp_path):
+    (tmp_path / "sites").mkdir()
+    (tmp_path / "sites" / "b.conf").write_text("server {\n  listen 81;\n  return 200 b;\n}\n")
+    (tmp_path / "sites" / "a.conf").write_text("server {\n  listen 80;\n  return 200 a;\n}\n")
+    (tmp_path / "mime.types").write_text("types {\n  text/html html;\n}\n")
+    main = tmp_path / "nginx.conf"
+    main.write_text("events {}\nhttp {\n  include mime.types;\n  include sites/*.conf;\n}\n")
+    cfg, diags, stats = read_with_report(None, str(main), path=str(main))
+    assert [d for d in diags if d.severity == "error"] == []
+    assert [(fe.name, fe.span.file.split("/")[-1], fe.span.line) for fe in cfg.frontends] == [
+        ("http_80", "a.conf", 1), ("http_81", "b.conf", 1)]
+    assert [(r.context, r.text) for r in cfg.raw] == [("http", "include mime.types;")]
+    by_file = {Path(name).name: (s.total, s.converted, s.reported) for name, s in stats.items()}
+    assert by_file == {"nginx.conf": (4, 3, 1), "mime.types": (2, 0, 2), "a.conf": (3, 3, 0), "b.conf": (3, 3, 0)}
+
+
+def test_relative_include_of_text_without_a_path_is_reported():
+    cfg, diags = read("events {}\nhttp { include conf.d/*.conf; }\n", "n.conf")
+    assert [(d.code, d.line, d.severity) for d in diags if d.code.startswith("E")] == [("E205", 2, "warning")]
+
+
+@pytest.mark.parametrize("content, code, line", [
+    ("http {\n server {\n", "E201", 2),
+    ("events {}\n}\n", "E201", 2),
+    ("events {}\nhttp { server { listen 80 } }", "E201", 2),
+    ("events {} worker_processes 2", "E201", 1),
+    ("events {};;", "E201", 1),
+])
+def test_syntax_errors_are_located_diagnostics(content, code, line):
+    cfg, diags = read(content, "bad.conf")
+    assert cfg is None
+    assert (diags[0].code, diags[0].file, diags[0].line, diags[0].severity) == (code, "bad.conf", line, "error")
+
+
+def test_hostile_files_give_diagnostics_not_tracebacks(tmp_path):
+    (tmp_path / "loop.conf").write_text("include loop.conf;\n")
+    (tmp_path / "binary.conf").write_bytes(b"\x00\xff\xfe{\x80;}\n\x01events {}")
+    (tmp_path / "latin1.conf").write_bytes(b"events {}\nhttp { server { listen 80; return 200 \"caf\xe9\"; } }\n")
+    (tmp_path / "empty.conf").write_text("")
+    (tmp_path / "missing.conf").write_text("events {}\nhttp { include /nonexistent/x.conf; }\n")
+    results = {name: read_file(str(tmp_path / name)) for name in
+               ("loop.conf", "binary.conf", "latin1.conf", "empty.conf", "missing.conf", "absent.conf")}
+    codes = {name: [(d.code, d.line) for d in diags if d.code.startswith("E")] for name, (_, diags) in results.items()}
+    assert codes["loop.conf"] == [("E206", 1)]
+    assert codes["latin1.conf"] == [("E203", 2)]
+    assert codes["empty.conf"] == [] and results["empty.conf"][0] == ir.Config()
+    assert codes["missing.conf"] == [("E205", 2)]
+    assert codes["absent.conf"] == [("E202", None)] and results["absent.conf"][0] is None
+    assert all(code != "E999" for found in codes.values() for code, _ in found)
+    assert results["latin1.conf"][0].frontends[0].default.body == "caf\ufffd"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["http", "server", "location", "~", "/a", "{", "}", ";", "listen", "80",
+                                 "return", "200", "upstream", "u", "proxy_pass", "http://u", "include", "x",
+                                 '"', "'", "#", "\n", "allow", "all", "stream", "$x", "\\", "server_name"]),
+                max_size=40))
+def test_any_token_soup_reads_without_an_exception(tokens):
+    cfg, diags = read(" ".join(tokens), "fuzz.conf")
+    assert all(d.code != "E999" for d in diags), [str(d) for d in diags]
+
+
+def test_output_is_deterministic_across_hash_seeds():
+    script = ("import sys; from proxyc.dialects.nginx.reader import read_file; "
+              "cfg, diags = read_file(sys.argv[1]); print(cfg.model_dump_json()); print([str(d) for d in diags])")
+    conf = str(ROOT / "examples" / "seed" / "nginx-lab2.conf")
+    outputs = {subprocess.run([sys.executable, "-c", script, conf], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outputs) == 1
