@@ -258,20 +258,19 @@ class _Writer:
 
     def defaults(self, d: ir.Defaults) -> list[str]:
         body = [f"{INDENT}mode {d.mode}"]  # always: it is what a reader of the file looks for
-        body += self.timeouts(d.timeouts, TIMEOUT_KEYS, d)
+        body += self.timeouts(d.timeouts, TIMEOUT_KEYS, d, "defaults")
         body += [f"{INDENT}forwardfor"] if d.forwardfor else []
         body += [f"{INDENT}log"] if d.log else []
         return self.block("defaults", body)
 
-    def timeouts(self, timeouts: ir.Timeouts, allowed, owner: ir.Node) -> list[str]:
+    def timeouts(self, timeouts: ir.Timeouts, allowed, owner: ir.Node, where: str) -> list[str]:
         lines = []
         for key in TIMEOUT_KEYS:
             value = getattr(timeouts, key)
             if value is None:
                 continue
             if key not in allowed:
-                where = type(owner).__name__.lower()
-                self.unsupported(timeouts if timeouts.span else owner, f"timeout {key} in a {where}",
+                self.unsupported(timeouts if timeouts.span else owner, f"timeout {key} in {where}",
                                  "allowed here: " + ", ".join(allowed))
             lines.append(f"{INDENT}timeout {key} {ir.format_duration(value)}")
         return lines
@@ -280,7 +279,7 @@ class _Writer:
     def frontend(self, fe: ir.Frontend) -> list[str]:
         body = self.statements(fe.listens, self.listen)
         body += [f"{INDENT}mode {fe.mode}"] if fe.mode else []
-        body += self.timeouts(fe.timeouts, FRONTEND_TIMEOUTS, fe)
+        body += self.timeouts(fe.timeouts, FRONTEND_TIMEOUTS, fe, "a frontend")
         body += [f"{INDENT}forwardfor"] if fe.forwardfor else []
         body += [f"{INDENT}normalize_uri"] if fe.normalize_uri else []
         body += [INDENT + self.stats(fe.stats)] if fe.stats else []
@@ -432,7 +431,7 @@ class _Writer:
         body += [INDENT + self.health(up.health)] if up.health else []
         body += [INDENT + self.passive(up.passive)] if up.passive else []
         body += [f"{INDENT}sticky cookie {quote(up.sticky_cookie)}"] if up.sticky_cookie is not None else []
-        body += self.timeouts(up.timeouts, UPSTREAM_TIMEOUTS, up)
+        body += self.timeouts(up.timeouts, UPSTREAM_TIMEOUTS, up, "an upstream")
         body += self.statements(up.servers, self.server)
         body += [self.raw(raw, INDENT) for raw in up.raw]
         return self.block(f"upstream {quote(up.name)}", body)
