@@ -26,12 +26,24 @@ from hypothesis import strategies as st
 
 from proxyc import ir
 from proxyc.checkers import check_nginx, test_certificate_files
-from proxyc.dialects.nginx.quoting import (Tok, lit, pcre_escape, quote, raw_block_problem, text as
-                                           nginx_text, word)
+from proxyc.diagnostics import Diagnostics
+from proxyc.dialects.nginx.quoting import (
+    Tok,
+    lit,
+    pcre_escape,
+    quote,
+    raw_block_problem,
+    word,
+)
+from proxyc.dialects.nginx.quoting import text as nginx_text
 from proxyc.dialects.nginx.writer import write
 from proxyc.dialects.nginx.writer_out import Out
-from proxyc.dialects.nginx.writer_routing import Entry, MatcherVariables, Route, condition_regex, plan_locations
-from proxyc.diagnostics import Diagnostics
+from proxyc.dialects.nginx.writer_routing import (
+    Entry,
+    Route,
+    condition_regex,
+    plan_locations,
+)
 from proxyc.dialects.pxc.reader import load
 from proxyc.routing import Request, route
 from proxyc.verify.loopback import listens_to_loopback, servers_to_loopback
@@ -146,7 +158,7 @@ def test_output_does_not_depend_on_the_hash_seed():
 
 
 def test_prefix_list_in_first_match_order_stays_plain_locations():
-    text, diags = write(load_named("haproxy-lab2-path-acls"))
+    text, _ = write(load_named("haproxy-lab2-path-acls"))
     for n in (1, 2, 3):
         assert f"        location /echo-web{n} {{\n            proxy_pass http://echo-web{n}_backend;\n" in text
     assert "map " not in text and " if (" not in text
@@ -255,6 +267,19 @@ def test_location_plan_agrees_with_first_match(rules, path):
     assert nginx_location_choice(locations, path).action.upstream == expected
 
 
+def test_large_route_tables_write_quickly():
+    import time
+
+    upstreams = "upstream a {\n    server a1 10.0.0.1:80\n}\nupstream b {\n    server b1 10.0.0.1:80\n}\n"
+    for condition in ("path prefix /r{i}/", "header X-A exact v{i}"):
+        rules = "\n".join(f"    use a if {condition.format(i=i)}" for i in range(3000))
+        cfg = load(f"frontend f {{\n    listen :80\n{rules}\n    default b\n}}\n" + upstreams, "t.pxc")
+        start = time.perf_counter()
+        text, diags = write(cfg)
+        assert time.perf_counter() - start < 2.0, condition
+        assert text.count("proxy_pass http://a;") in (3000, 1)  # a location each, or a named one
+
+
 def test_identical_matchers_share_one_map():
     text, _ = written("""
 frontend one {
@@ -310,6 +335,7 @@ def test_balancing_methods():
 BALANCING = """
 frontend f {
     listen :80
+    normalize_uri
     use u1 if path prefix /1
     use u2 if path prefix /2
     use u3 if path prefix /3
@@ -399,6 +425,7 @@ def assert_located(source: str, diag, token: str) -> None:
 PORTABILITY = """\
 frontend f {
     listen :80
+    normalize_uri
     use hashed if path prefix /h
     default pool
 }
@@ -418,16 +445,16 @@ upstream hashed {
 def test_portability_diagnostics_are_located():
     text, diags = write(load(PORTABILITY, "t.pxc"))
     found = {(d.code, d.severity, d.line): d for d in diags}
-    first = found[("P001", "warning", 7)]
+    first = found[("P001", "warning", 8)]
     assert "first available" in first.message
     assert_located(PORTABILITY, first, "first")
-    health = found[("P001", "warning", 8)]
+    health = found[("P001", "warning", 9)]
     assert "health checks" in health.message
     assert_located(PORTABILITY, health, "interval")
-    slow = found[("P001", "warning", 9)]
+    slow = found[("P001", "warning", 10)]
     assert "slow start" in slow.message
     assert_located(PORTABILITY, slow, "a 10.0.0.1:80 check slow_start")
-    backup = found[("P001", "error", 14)]
+    backup = found[("P001", "error", 15)]
     assert "backup" in backup.message
     assert_located(PORTABILITY, backup, "b 10.0.0.2:80 backup")
     assert len(diags) == 4
@@ -441,8 +468,8 @@ def test_portability_diagnostics_are_located():
      ("P003", 3, "response_header")),
     ('frontend f {\n    listen :80\n    return 200 "a\\0b" if path exact /x\n    default u\n}\n',
      ("P003", 3, "200")),
-    ('frontend f {\n    listen :80\n    redirect location "/a\\nSet-Cookie: x" if path exact /x\n'
-     '    default u\n}\n', ("P003", 3, "location")),
+    ('frontend f {\n    listen :80\n    redirect location "/a\\nSet-Cookie: x" if path exact /x\n    default u\n}\n',
+     ("P003", 3, "location")),
     ('frontend f {\n    listen :80\n    use u if path regex \'(?<uri>x)\'\n    default u\n}\n',
      ("P003", 3, "regex")),
     ('frontend f {\n    listen :80\n    default u\n    raw nginx """\n    } server {\n"""\n}\n',
@@ -460,6 +487,14 @@ def test_unsafe_values_are_refused_and_located(source, expected):
     assert "9999" not in text and "Set-Cookie" not in text and "} server" not in text
     require_binary("nginx")
     assert check_nginx(text).ok
+
+
+def test_raw_path_matching_is_reported_once_per_frontend():
+    _, diags = write(load_named("haproxy-lab2-path-acls"))
+    [note] = [d for d in diags if "normalised path" in d.message]
+    assert (note.code, note.severity, note.line, note.col) == ("P001", "info", 18, 10)  # frontend myfrontend
+    _, diags = write(load_named("haproxy-matchers"))  # sets normalize_uri
+    assert not [d for d in diags if "normalised path" in d.message]
 
 
 def test_raw_haproxy_is_reported_and_raw_nginx_kept_verbatim():
@@ -568,7 +603,7 @@ class LiveNginx:
         self.stubs = stubs
         self.proxy = run_nginx(self.text, tmp_path / "nginx", list(self.listen_ports.values()))
 
-    def __enter__(self) -> "LiveNginx":
+    def __enter__(self):
         self.proxy.__enter__()
         return self
 
@@ -647,19 +682,19 @@ def test_live_first_match_order_against_prefix_length(live):
 def test_live_regex_nocase_header_method_source_host(live):
     with live("routing-matchers") as nginx:
         table = [
-            (dict(path="/api/v2/x"), "v2"),
-            (dict(path="/api/v2/x", method="POST"), "api"),  # order beats length
-            (dict(path="/IMG/a/b.PNG"), "images"),  # regex nocase
-            (dict(path="/x/STYLE.Css"), "images"),  # suffix nocase
-            (dict(path="/x.css.map"), "app"),
-            (dict(headers={"X-Env": "CANARY"}), "canary"),  # header nocase
-            (dict(headers={"X-Env": "canary"}, method="PUT"), "writes"),  # ... and not writes
-            (dict(method="POST", body=b"kept"), "writes"),
-            (dict(source="127.0.0.2"), "partner"),
-            (dict(host="a.shop.example"), "shop"),
-            (dict(host="shop.example:8080"), "shop"),
-            (dict(host="xshop.example"), "app"),
-            (dict(), "app"),
+            ({"path": "/api/v2/x"}, "v2"),
+            ({"path": "/api/v2/x", "method": "POST"}, "api"),  # order beats length
+            ({"path": "/IMG/a/b.PNG"}, "images"),  # regex nocase
+            ({"path": "/x/STYLE.Css"}, "images"),  # suffix nocase
+            ({"path": "/x.css.map"}, "app"),
+            ({"headers": {"X-Env": "CANARY"}}, "canary"),  # header nocase
+            ({"headers": {"X-Env": "canary"}, "method": "PUT"}, "writes"),  # ... and not writes
+            ({"method": "POST", "body": b"kept"}, "writes"),
+            ({"source": "127.0.0.2"}, "partner"),
+            ({"host": "a.shop.example"}, "shop"),
+            ({"host": "shop.example:8080"}, "shop"),
+            ({"host": "xshop.example"}, "app"),
+            ({}, "app"),
         ]
         for request, upstream in table:
             path = request.pop("path", "/")

@@ -166,11 +166,27 @@ def path_alternatives(cond: ir.Condition | None) -> list[tuple[PathOp, str]] | N
     return None
 
 
-def _covers(earlier: PathLocation, op: PathOp, path: str) -> bool:
-    """Does ``earlier`` match every path that (op, path) matches?"""
-    if earlier.op == "prefix":
-        return path.startswith(earlier.path)
-    return op == "exact" and path == earlier.path
+class _KeptLocations:
+    """The locations kept so far, indexed so that "which earliest location already matches
+    every path this alternative matches?" costs one dict lookup per character of the path."""
+
+    def __init__(self) -> None:
+        self.locations: list[PathLocation] = []
+        self._exact: dict[str, int] = {}
+        self._prefix: dict[str, int] = {}
+
+    def add(self, loc: PathLocation) -> None:
+        index = self._exact if loc.op == "exact" else self._prefix
+        index.setdefault(loc.path, len(self.locations))
+        self.locations.append(loc)
+
+    def covering(self, op: PathOp, path: str) -> PathLocation | None:
+        """The earliest location matching every path that (op, path) matches: a prefix of
+        ``path``, or for an exact alternative also an exact location of the same path."""
+        found = [self._prefix[path[:n]] for n in range(len(path) + 1) if path[:n] in self._prefix]
+        if op == "exact" and path in self._exact:
+            found.append(self._exact[path])
+        return self.locations[min(found)] if found else None
 
 
 def plan_locations(entries: list[Entry], default: Route, diags: Diagnostics) -> list[PathLocation] | None:
@@ -178,30 +194,30 @@ def plan_locations(entries: list[Entry], default: Route, diags: Diagnostics) -> 
     alternatives = [path_alternatives(e.condition) for e in entries]
     if any(alts is None for alts in alternatives):
         return None
-    kept: list[PathLocation] = []
+    kept = _KeptLocations()
     for entry, alts in zip(entries, alternatives):
         _keep_uncovered(entry.route, alts, kept, diags)
-    if any(loc.op == "prefix" and loc.path == "/" for loc in kept):
+    catch_all = kept.covering("prefix", "/")
+    if catch_all is not None and catch_all.path == "/":
         if default.node is not None:
-            report_shadowed(diags, default, next(loc.route for loc in kept if loc.path == "/"))
+            report_shadowed(diags, default, catch_all.route)
     else:
-        kept.append(PathLocation("prefix", "/", default))
+        kept.add(PathLocation("prefix", "/", default))
     return _with_slash_guards(kept, default)
 
 
-def _keep_uncovered(route: Route, alts: list[tuple[PathOp, str]], kept: list[PathLocation],
+def _keep_uncovered(route: Route, alts: list[tuple[PathOp, str]], kept: _KeptLocations,
                     diags: Diagnostics) -> None:
     """Add the route's alternatives that no earlier location covers; report the others."""
     covered_by: list[tuple[str, Route]] = []
-    own: list[PathLocation] = []
+    own = 0
     for op, path in alts:
-        by = next((loc for loc in kept if _covers(loc, op, path)), None)
-        if by is not None and by.route is not route:
+        by = kept.covering(op, path)
+        if by is None:
+            kept.add(PathLocation(op, path, route))
+            own += 1
+        elif by.route is not route:  # covered by the route's own alternative: just a repeat
             covered_by.append((path, by.route))
-        elif by is None:
-            loc = PathLocation(op, path, route)
-            kept.append(loc)
-            own.append(loc)
     if covered_by and not own:
         report_shadowed(diags, route, covered_by[0][1])
     else:
@@ -209,25 +225,25 @@ def _keep_uncovered(route: Route, alts: list[tuple[PathOp, str]], kept: list[Pat
             report_shadowed(diags, route, by, f"'s path {path!r}")
 
 
-def _with_slash_guards(kept: list[PathLocation], default: Route) -> list[PathLocation]:
+def _with_slash_guards(kept: _KeptLocations, default: Route) -> list[PathLocation]:
     """nginx answers ``/api`` with a 301 to ``/api/`` when ``location /api/`` proxies (its
     "auto redirect"), unless an exact ``location = /api`` exists. First-match sends ``/api``
     elsewhere, so add that exact location, routed the way first-match routes ``/api``, right
     after the prefix location it guards."""
     result = []
-    exact_paths = {loc.path for loc in kept if loc.op == "exact"}
-    for loc in kept:
+    for loc in list(kept.locations):
         result.append(loc)
         if loc.op != "prefix" or len(loc.path) < 2 or not loc.path.endswith("/"):
             continue
         if not isinstance(loc.route.action, ir.UseUpstream):
             continue
         bare = loc.path[:-1]
-        if bare in exact_paths:
-            continue
-        winner = next((k.route for k in kept if _covers(k, "exact", bare)), default)
-        result.append(PathLocation("exact", bare, winner))
-        exact_paths.add(bare)
+        winner = kept.covering("exact", bare)
+        if winner is not None and winner.op == "exact":
+            continue  # nginx already has the exact location
+        guard = PathLocation("exact", bare, winner.route if winner is not None else default)
+        result.append(guard)
+        kept.add(guard)
     return result
 
 
@@ -261,18 +277,17 @@ class RouteMap:
 
 
 def plan_route_map(entries: list[Entry], variables: MatcherVariables) -> RouteMap:
-    bits: list[str] = []
+    names: dict[int, str] = {}  # id(matcher) -> variable: one lookup per matcher object
+    position: dict[str, int] = {}
     for entry in entries:
         for matcher in matchers_in(entry.condition):
-            name = variables.name_for(matcher)
-            if name not in bits:
-                bits.append(name)
-    position = {name: i for i, name in enumerate(bits)}
+            name = names[id(matcher)] = variables.name_for(matcher)
+            position.setdefault(name, len(position))
 
     def bit(matcher: ir.Node) -> int:
-        return position[variables.name_for(matcher)]
+        return position[names[id(matcher)]]
 
-    route_map = RouteMap(bits)
+    route_map = RouteMap(list(position))
     for entry in entries:
         route_map.entries.append(("^" + condition_regex(entry.condition, bit), entry.route))
     return route_map
