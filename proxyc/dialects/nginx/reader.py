@@ -143,7 +143,7 @@ class _Reader:
     # -- http --------------------------------------------------------------------------------
     def _http(self, block: list[Stmt]) -> None:
         level = Level(None, "http")
-        items = list(expand_includes(block, self.ledger, HTTP_HANDLED, self._raw_keeper("http")))
+        items = list(expand_includes(block, self.ledger, HTTP_HANDLED, self._raw_keeper("http", level)))
         for item in items:  # first: names and settings, which hold wherever they are written
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
                 self.names.declare("http", item.args[0])
@@ -270,8 +270,12 @@ class _Reader:
         else:
             self.ledger.unsupported(stmt, message or f"{stmt.name} is not modelled; kept as raw nginx text")
 
-    def _raw_keeper(self, context: str):
-        return lambda stmt, message: self._raw(stmt, context, message)
+    def _raw_keeper(self, context: str, level: Level | None = None):
+        def keep(stmt: Stmt, message: str | None) -> None:
+            self._raw(stmt, context, message)
+            if level is not None and stmt.name == "include" and stmt.included is None:
+                level.unread_includes.append(stmt)
+        return keep
 
     # -- the whole config --------------------------------------------------------------------
     def _finish(self) -> None:

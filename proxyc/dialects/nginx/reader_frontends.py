@@ -69,6 +69,8 @@ class HttpFrontends:
         fe.listens = [ir.Listen(address=spec.address, port=spec.port, tls=self._tls(group, spec),
                                 default_server=spec.default, span=spec.stmt.span) for spec in group.listens]
         self._routes(fe, group)
+        # nginx matches locations against the normalised URI; keep that meaning where paths matter
+        fe.normalize_uri = any(isinstance(node, ir.PathMatch) for node in ir.iter_nodes(fe))
         self._stats(fe, group)
         self._headers(fe, group)
         self._client_timeouts(fe, group)
@@ -125,6 +127,9 @@ class HttpFrontends:
             reference = next((p for p in reversed(proxied) if p.upstream == default_upstream), proxied[0])
             fe.request_headers, fe.forwardfor = request_headers(
                 reference.level.array("proxy_set_header"), self.ledger, scheme)
+            if not any(s.args[:1] and s.args[0].lower() == "host" for s in reference.level.array("proxy_set_header")):
+                self.ledger.note(reference.stmt, "without proxy_set_header Host nginx sends the upstream's name as "
+                                 "Host; the IR passes the client's Host (as HAProxy does)")
             wanted = _dump(fe.request_headers, fe.forwardfor)
             for item in proxied:
                 ops, forwardfor = request_headers(item.level.array("proxy_set_header"), self.ledger, scheme)
@@ -161,8 +166,13 @@ class HttpFrontends:
         with_cert = [s for s in group.servers if s.level.array("ssl_certificate")]
         owner = group.default if group.default in with_cert else (with_cert[0] if with_cert else None)
         if owner is None:
-            self.ledger.add(spec.stmt, "E207", f'no "ssl_certificate" is defined for the listen ... ssl '
-                            f"on {_socket_text(spec)}", "error")
+            message = f'no "ssl_certificate" is defined for the listen ... ssl on {_socket_text(spec)}'
+            unread = group.default.level.unread_include()
+            if unread is None:
+                self.ledger.add(spec.stmt, "E207", message, "error")
+            else:  # most likely in that file; the listener is imported without TLS
+                self.ledger.add(spec.stmt, "I001", f"{message} here; it may be in {unread.args[0]} (line "
+                                f"{unread.line}), which was not read; imported without TLS")
             return None
         certs = owner.level.array("ssl_certificate")
         keys = owner.level.array("ssl_certificate_key")

@@ -44,6 +44,7 @@ class Level:
         self.parent = parent
         self.name = name
         self.resolver_name: str | None = None  # the IR resolver a ``resolver`` here became
+        self.unread_includes: list[Stmt] = []  # includes that could not be followed: settings may hide there
         self._items: dict[str, list[Stmt]] = {}
 
     def add(self, stmt: Stmt) -> None:
@@ -59,6 +60,15 @@ class Level:
                 return level._items[key]
             level = level.parent
         return []
+
+    def unread_include(self) -> Stmt | None:
+        """The first include at this level or above that was not read, if any."""
+        level: Level | None = self
+        while level is not None:
+            if level.unread_includes:
+                return level.unread_includes[0]
+            level = level.parent
+        return None
 
     def value(self, key: str) -> tuple[Stmt | None, "Level | None"]:
         """The statement in effect and the level it was written at."""
@@ -140,6 +150,8 @@ class ServerReader:
     def _keep_unknown(self, server: ServerBlock):
         def keep(stmt: Stmt, message: str | None) -> None:
             server.unknown.append(stmt)  # kept or not once the frontends are known
+            if stmt.name == "include" and stmt.included is None:
+                server.level.unread_includes.append(stmt)
         return keep
 
     def _server_directive(self, server: ServerBlock, stmt: Stmt) -> None:
