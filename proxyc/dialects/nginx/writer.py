@@ -16,7 +16,9 @@ so no real request path is taken away from the rules, and it keeps the method, U
 """
 from __future__ import annotations
 
+import ipaddress
 import itertools
+import json
 from dataclasses import dataclass, field
 
 from ... import ir
@@ -170,8 +172,7 @@ class _Writer:
                 self.upstreams.write_block(out, plan)
             out.extend(parts.servers)
             self._write_raw(out, context)
-            while out.lines and out.lines[-1] == "":
-                out.lines.pop()
+            out.drop_trailing_blank()
 
     # ================================================================== defaults and logs
 
@@ -738,21 +739,18 @@ def _shared_targets(entries: list[Entry], default: Route) -> dict[str, Route]:
     """Route key → the route that handles it: rules doing exactly what an earlier rule (or the
     default) does share its handling, so each distinct action is written once."""
     targets = {"default": default}
-    handled: list[Route] = [default]
-    for entry in entries:
-        route = entry.route
-        same = next((h for h in handled if h.action == route.action and route.action is not None), None)
-        if same is None:
-            handled.append(route)
-            same = route
-        targets[route.key] = same
+    by_action: dict[str, Route] = {}
+    for route in [default] + [e.route for e in entries]:
+        if route.action is None:
+            targets.setdefault(route.key, route)
+            continue
+        key = json.dumps(route.action.semantic_dump(), sort_keys=True)
+        targets.setdefault(route.key, by_action.setdefault(key, route))
     return targets
 
 
 def _network(value: str) -> Tok | None:
     """An address or CIDR as geo writes it (host bits cleared), or None if it is neither."""
-    import ipaddress
-
     try:
         net = ipaddress.ip_network(value, strict=False)
     except ValueError:

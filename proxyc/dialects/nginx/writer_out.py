@@ -45,6 +45,11 @@ class Out:
         if self.lines and self.lines[-1] != "":
             self.lines.append("")
 
+    def drop_trailing_blank(self) -> None:
+        """No blank line before a closing brace."""
+        while self.lines and self.lines[-1] == "":
+            self.lines.pop()
+
     def verbatim(self, raw: str) -> None:
         """Raw nginx text (already checked by ``raw_block_problem``), re-indented to this level."""
         for line in textwrap.dedent(raw).strip("\n").splitlines():
@@ -53,14 +58,13 @@ class Out:
             else:
                 self.lines.append("")
 
-    def extend(self, other: "Out") -> None:
+    def extend(self, other: Out) -> None:
         """Append another buffer's lines, indented by this buffer's depth."""
         pad = INDENT * self.depth
         self.lines.extend(pad + line if line else "" for line in other.lines)
 
     def text(self) -> str:
-        while self.lines and self.lines[-1] == "":
-            self.lines.pop()
+        self.drop_trailing_blank()
         return "\n".join(self.lines) + "\n"
 
     def __bool__(self) -> bool:
