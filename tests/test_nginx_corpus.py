@@ -53,7 +53,7 @@ def test_corpus_report(capsys):
     frequently reported ones. Also a floor on how much of the corpus is understood."""
     rows, totals = [], Counter()
     for path in CORPUS:
-        cfg, diags, stats = _read(path)
+        cfg, _diags, stats = _read(path)
         own = stats[str(path)]
         totals.update(total=own.total, converted=own.converted, reported=own.reported)
         top = ", ".join(f"{name}×{n}" if n > 1 else name for name, n in own.reported_directives.most_common(5))

@@ -200,7 +200,7 @@ def test_nested_locations_flatten_to_nginx_order(path, location):
 def test_location_problems_nginx_refuses_are_errors():
     text = http("server {\n listen 80;\n location /a { location /b { } }\n location = /x { location /x/y { } }\n"
                 " location /d { }\n location /d { }\n location ! /e { }\n}")
-    cfg, diags = read(text, "n.conf")
+    _cfg, diags = read(text, "n.conf")
     assert codes_at(diags, "E207") == [
         (5, 'location "/b" is outside location "/a"'),
         (6, 'location "/x/y" cannot be inside the exact location "/x"'),
@@ -213,8 +213,8 @@ def test_named_location_is_reported_not_routed():
     cfg, diags = read_ok(http("server {\n listen 80;\n location @fallback { return 200 'x'; }\n"
                               " location / { return 200 'root'; }\n}"))
     assert rule_list(cfg.frontends[0]) == [("default", "root")]
-    assert (5, "named location @fallback is reached only through try_files, error_page or similar; "
-               "not imported") in codes_at(diags, "I001")
+    assert (5, ("named location @fallback is reached only through try_files, error_page or similar; "
+               "not imported")) in codes_at(diags, "I001")
 
 
 # ------------------------------------------------------------------------------ server names
@@ -264,8 +264,8 @@ def test_conflicting_server_name_is_ignored_as_nginx_does():
     cfg, diags = read_ok(http("server { listen 80; server_name a.test; return 200 one; }\n"
                               "server { listen 80; server_name a.test b.test; return 200 two; }"))
     assert ir_answer(cfg, "/", "a.test") == "one" and ir_answer(cfg, "/", "b.test") == "two"
-    assert codes_at(diags, "I003") == [(4, 'conflicting server name "a.test" on *:80, ignored (as nginx does): '
-                                           "line 3 has it first")]
+    assert codes_at(diags, "I003") == [(4, ('conflicting server name "a.test" on *:80, ignored (as nginx does): '
+                                           "line 3 has it first"))]
 
 
 def test_one_frontend_per_distinct_socket_set():
@@ -316,8 +316,8 @@ def test_header_inheritance_a_level_that_defines_any_inherits_none():
     by_name = {fe.name: [(h.action, h.name, h.value) for h in fe.request_headers] for fe in cfg.frontends}
     # port 80: the server level replaces the http level; /api/ would replace both (reported)
     assert by_name == {"http_80": [("set", "X-Server", "server")], "http_81": [("set", "X-Http", "http")]}
-    assert codes_at(diags, "I001") == [(9, "the proxy_set_header headers in effect here differ from those of "
-                                           "frontend http_80 (taken from line 8); the IR has one set per frontend")]
+    assert codes_at(diags, "I001") == [(9, ("the proxy_set_header headers in effect here differ from those of "
+                                           "frontend http_80 (taken from line 8); the IR has one set per frontend"))]
 
 
 def test_special_request_headers():
@@ -330,8 +330,8 @@ def test_special_request_headers():
     assert fe.forwardfor is True
     assert [(h.action, h.name, h.value) for h in fe.request_headers] == [
         ("set", "X-Forwarded-Proto", "https"), ("delete", "Accept-Encoding", None)]
-    assert codes_at(diags, "I001") == [(12, "proxy_set_header X-Real-IP uses nginx variables ($remote_addr); "
-                                            "not imported")]
+    assert codes_at(diags, "I001") == [(12, ("proxy_set_header X-Real-IP uses nginx variables ($remote_addr); "
+                                            "not imported"))]
 
 
 def test_response_headers_and_always():
@@ -346,17 +346,17 @@ def test_response_headers_and_always():
 
 
 @pytest.mark.parametrize("directive, balance", [
-    ("", dict(algorithm="round_robin")),
-    ("least_conn;", dict(algorithm="least_conn")),
-    ("ip_hash;", dict(algorithm="source")),
-    ("hash $request_uri consistent;", dict(algorithm="hash", key="uri", consistent=True)),
-    ("hash $http_x_user;", dict(algorithm="hash", key="header", key_name="X-User")),
-    ("hash $cookie_sid consistent;", dict(algorithm="hash", key="cookie", key_name="sid", consistent=True)),
-    ("hash $arg_id;", dict(algorithm="hash", key="param", key_name="id")),
-    ("hash $remote_addr consistent;", dict(algorithm="source", consistent=True)),
-    ("random;", dict(algorithm="random")),
-    ("random two;", dict(algorithm="random", choices=2)),
-    ("random two least_conn;", dict(algorithm="random", choices=2)),
+    ("", {"algorithm": "round_robin"}),
+    ("least_conn;", {"algorithm": "least_conn"}),
+    ("ip_hash;", {"algorithm": "source"}),
+    ("hash $request_uri consistent;", {"algorithm": "hash", "key": "uri", "consistent": True}),
+    ("hash $http_x_user;", {"algorithm": "hash", "key": "header", "key_name": "X-User"}),
+    ("hash $cookie_sid consistent;", {"algorithm": "hash", "key": "cookie", "key_name": "sid", "consistent": True}),
+    ("hash $arg_id;", {"algorithm": "hash", "key": "param", "key_name": "id"}),
+    ("hash $remote_addr consistent;", {"algorithm": "source", "consistent": True}),
+    ("random;", {"algorithm": "random"}),
+    ("random two;", {"algorithm": "random", "choices": 2}),
+    ("random two least_conn;", {"algorithm": "random", "choices": 2}),
 ])
 def test_balancing_methods(directive, balance):
     cfg, diags = read_ok(http(f"upstream u {{ {directive} server 10.0.0.1:80; }}"))
@@ -466,7 +466,7 @@ def test_conditional_rewrite_redirect_and_internal_rewrite():
 
 
 def test_server_level_return_answers_before_locations():
-    cfg, diags = read_ok(http("server {\n listen 80;\n return 301 https://$host$request_uri;\n"
+    cfg, _diags = read_ok(http("server {\n listen 80;\n return 301 https://$host$request_uri;\n"
                               " location /x { return 200 x; }\n}"))
     fe = cfg.frontends[0]
     # the location's rule stays, shadowed (a lint finding), rather than being dropped
@@ -515,7 +515,7 @@ def test_stub_status_becomes_stats():
 
 
 def test_timeouts_land_where_the_ir_keeps_them():
-    cfg, diags = read_ok(http(
+    cfg, _diags = read_ok(http(
         "proxy_connect_timeout 5s;\nproxy_read_timeout 1m;\nclient_body_timeout 30;\nclient_header_timeout 10s;\n"
         "upstream slow { server 10.0.0.1:80; }\n"
         "server {\n listen 80;\n client_body_timeout 45s;\n"
@@ -535,7 +535,7 @@ def test_tls_listener_with_certificate_and_key():
 
 
 def test_resolver_and_access_log():
-    cfg, diags = read_ok(http("resolver 127.0.0.11 10.0.0.2:5353 valid=10s ipv6=off;\nresolver_timeout 2s;\n"
+    cfg, _diags = read_ok(http("resolver 127.0.0.11 10.0.0.2:5353 valid=10s ipv6=off;\nresolver_timeout 2s;\n"
                               "access_log /dev/stdout;\naccess_log syslog:server=10.0.0.9:514,facility=local7,"
                               "severity=info;\nupstream u { server tg-net resolve; }"))
     assert cfg.resolvers == [ir.Resolver(name="resolver", hold_valid=10_000, timeout=2000, nameservers=[
@@ -550,7 +550,7 @@ def test_resolver_and_access_log():
 
 
 def test_stream_becomes_tcp_frontends_and_upstreams():
-    cfg, diags = read_ok(
+    cfg, _diags = read_ok(
         "load_module modules/ngx_stream_module.so;\nevents {}\nstream {\n proxy_connect_timeout 3s;\n"
         " upstream pg { least_conn; server 10.0.4.10:5432 max_conns=100; server 10.0.4.12:5432 backup; }\n"
         " server { listen 5432; proxy_pass pg; proxy_timeout 1h; deny 192.0.2.0/24; }\n"
@@ -599,19 +599,19 @@ def test_server_level_raw_is_not_kept_in_a_frontend_shared_by_several_blocks():
     cfg, diags = read_ok(http("server { listen 80; server_name a; gzip on; return 200 a; }\n"
                               "server { listen 80; server_name b; return 200 b; }"))
     assert cfg.frontends[0].raw == []
-    assert codes_at(diags, "I001") == [(3, "gzip in a server block is not modelled; not kept in frontend http_80, "
-                                           "which serves several server blocks")]
+    assert codes_at(diags, "I001") == [(3, ("gzip in a server block is not modelled; not kept in frontend http_80, "
+                                           "which serves several server blocks"))]
 
 
 @pytest.mark.parametrize("directive", ["http2 on;", "ssl_reject_handshake on;", "keepalive_time 1h;",
                                        "quic_retry on;"])
 def test_directives_newer_than_crossplane_do_not_fail(directive):
-    cfg, diags = read_ok(http(f"server {{ listen 80; {directive} location / {{ return 200 ok; }} }}"))
+    cfg, _diags = read_ok(http(f"server {{ listen 80; {directive} location / {{ return 200 ok; }} }}"))
     assert [r.text for r in cfg.frontends[0].raw] == [directive]
 
 
 def test_lua_blocks_are_reported_and_kept():
-    cfg, diags = read_ok(http('init_by_lua_block { local x = "}" }\n'
+    cfg, _diags = read_ok(http('init_by_lua_block { local x = "}" }\n'
                               "server { listen 80; location / { content_by_lua_block { ngx.say('{') } } }"))
     assert [r.text for r in cfg.raw] == ['init_by_lua_block { local x = "}" }']
     assert cfg.frontends[0].default == ir.Return(status=502)
@@ -627,7 +627,7 @@ def test_conf_d_file_of_server_blocks_is_read_as_an_http_body():
 
 
 def test_snippet_is_read_as_the_body_of_a_server_block():
-    cfg, diags = read_ok("allow 10.0.0.0/8;\ndeny all;\nlocation / { proxy_pass http://10.0.0.1; }\n")
+    cfg, _diags = read_ok("allow 10.0.0.0/8;\ndeny all;\nlocation / { proxy_pass http://10.0.0.1; }\n")
     fe = cfg.frontends[0]
     assert fe.listens == [ir.Listen(port=80)]
     assert [cond_text(r.condition) for r in fe.rules] == ["not (source 10.0.0.0/8)"]
@@ -650,7 +650,7 @@ def test_includes_follow_globs_with_spans_in_the_included_files(tmp_path):
 
 
 def test_relative_include_of_text_without_a_path_is_reported():
-    cfg, diags = read("events {}\nhttp { include conf.d/*.conf; }\n", "n.conf")
+    _cfg, diags = read("events {}\nhttp { include conf.d/*.conf; }\n", "n.conf")
     assert [(d.code, d.line, d.severity) for d in diags if d.code.startswith("E")] == [("E205", 2, "warning")]
 
 
@@ -691,7 +691,7 @@ def test_hostile_files_give_diagnostics_not_tracebacks(tmp_path):
                                  '"', "'", "#", "\n", "allow", "all", "stream", "$x", "\\", "server_name"]),
                 max_size=40))
 def test_any_token_soup_reads_without_an_exception(tokens):
-    cfg, diags = read(" ".join(tokens), "fuzz.conf")
+    _cfg, diags = read(" ".join(tokens), "fuzz.conf")
     assert all(d.code != "E999" for d in diags), [str(d) for d in diags]
 
 

@@ -33,8 +33,15 @@ from ... import ir
 from ...diagnostics import Diagnostic, Diagnostics
 from ...ir.walk import parse_nginx_duration
 from ..common import parse_address
-from .reader_frontends import FrontendNames, HttpFrontends, duration_of, upstream_timeouts
-from .reader_http import SETTINGS, Level, ServerBlock, ServerReader, compare_send_timeout
+from .reader_frontends import FrontendNames, HttpFrontends, upstream_timeouts
+from .reader_http import (
+    SETTINGS,
+    Level,
+    ServerBlock,
+    ServerReader,
+    compare_send_timeout,
+    duration_of,
+)
 from .reader_ledger import FileStats, Ledger, expand_includes
 from .reader_payload import Loader, Stmt
 from .reader_stream import STREAM_SETTINGS, StreamReader, StreamServer
@@ -85,7 +92,7 @@ def read_with_report(text: str | None, filename: str | None = None, *,
     if stmts is not None and not any(d.code in ("E201", "E202") for d in diags):
         try:
             cfg = _Reader(ledger).read(stmts, display)
-        except Exception as exc:  # a reader bug must be a located diagnostic, never a traceback
+        except Exception as exc:  # noqa: BLE001 -- a reader bug must be a diagnostic, never a traceback
             diags.error(ir.Span(file=display), "E999", f"internal error while reading nginx config: {exc!r}")
             cfg = None
     return cfg, diags.sorted(), ledger.file_stats(loader.files)

@@ -37,7 +37,7 @@ def redirect_target(url: str, code: int, span: ir.Span, server_name: str | None 
 
     ``https://$host$request_uri`` keeps host and URI: a scheme redirect. ``https://x$request_uri``
     puts a fixed prefix before the original URI. A URL without variables is a fixed location."""
-    text = url[:-1] if url.endswith("?") else url  # a trailing "?" only stops nginx appending arguments
+    text = url.removesuffix("?")  # a trailing "?" only stops nginx appending arguments
     if "$" not in text:
         return ir.Redirect(code=code, location=text, span=span)
     m = _URL.match(text)

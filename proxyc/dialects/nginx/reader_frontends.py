@@ -13,12 +13,11 @@ import re
 from ... import ir
 from .reader_actions import request_headers, response_headers
 from .reader_conditions import all_of
-from .reader_http import Level, ServerBlock
+from .reader_http import ServerBlock, duration_of
 from .reader_ledger import Ledger
 from .reader_locations import PREFIX_KINDS
 from .reader_payload import Stmt
 from .reader_servers import ListenSpec, SocketGroup, group_sockets, host_entries
-from ...ir.walk import parse_nginx_duration
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -41,12 +40,6 @@ class FrontendNames:
             candidate, n = f"{base}_{n}", n + 1
         self._taken.add(candidate)
         return candidate
-
-
-def duration_of(stmt: Stmt | None) -> int | None:
-    if stmt is None or len(stmt.args) != 1:
-        return None
-    return parse_nginx_duration(stmt.args[0])
 
 
 class HttpFrontends:
@@ -274,5 +267,3 @@ def _socket_text(spec: ListenSpec) -> str:
 def _what(stmt: Stmt) -> str:
     return f"{stmt.name} in a server block" if stmt.name != "include" else f"include {' '.join(stmt.args)}"
 
-
-__all__ = ["HttpFrontends", "FrontendNames", "upstream_timeouts", "duration_of", "Level"]

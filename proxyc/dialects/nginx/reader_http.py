@@ -11,10 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ... import ir
-from .reader_actions import (HANDLER_STATUS, NGINX_DEFAULT_TYPE, STATIC_STATUS, access_rules, placeholder,
-                             return_action, rewrite_always_redirects, rewrite_rule)
+from ...ir.walk import parse_nginx_duration
+from .reader_actions import (
+    HANDLER_STATUS,
+    NGINX_DEFAULT_TYPE,
+    STATIC_STATUS,
+    access_rules,
+    placeholder,
+    return_action,
+    rewrite_always_redirects,
+    rewrite_rule,
+)
 from .reader_ledger import Ledger, expand_includes
-from .reader_locations import PREFIX_KINDS, Location, duplicate_problem, nesting_problem, order, parse_location
+from .reader_locations import (
+    PREFIX_KINDS,
+    Location,
+    duplicate_problem,
+    nesting_problem,
+    order,
+    parse_location,
+)
 from .reader_payload import Stmt
 from .reader_servers import HostPattern, ListenSpec, parse_listen, parse_server_name
 from .reader_upstreams import UpstreamNames, parse_proxy_pass
@@ -23,9 +39,9 @@ from .reader_upstreams import UpstreamNames, parse_proxy_pass
 ARRAYS = {"proxy_set_header": "proxy_set_header", "add_header": "add_header", "allow": "access",
           "deny": "access", "ssl_certificate": "ssl_certificate", "ssl_certificate_key": "ssl_certificate_key"}
 VALUES = ("proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout", "client_body_timeout",
-          "client_header_timeout", "send_timeout", "default_type", "resolver_timeout", "proxy_timeout", "ssl")
+          "client_header_timeout", "send_timeout", "default_type", "resolver_timeout", "ssl")
 SETTINGS = frozenset(ARRAYS) | frozenset(VALUES)
-LOCATION_ONLY_NOT = frozenset({"ssl_certificate", "ssl_certificate_key", "client_header_timeout", "ssl"})
+NOT_IN_LOCATIONS = frozenset({"ssl_certificate", "ssl_certificate_key", "client_header_timeout", "ssl"})
 CLIENT_TIMEOUTS = ("client_body_timeout", "send_timeout")
 # Content handlers the IR has no action for: the route gets a placeholder.
 HANDLERS = frozenset({"fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass", "js_content",
@@ -40,7 +56,7 @@ LOCATION_HANDLED = SETTINGS | {"location", "return", "rewrite", "proxy_pass", "s
 class Level:
     """One level of settings (http, server, location) and its parent."""
 
-    def __init__(self, parent: "Level | None" = None, name: str = ""):
+    def __init__(self, parent: Level | None = None, name: str = ""):
         self.parent = parent
         self.name = name
         self.resolver_name: str | None = None  # the IR resolver a ``resolver`` here became
@@ -70,7 +86,7 @@ class Level:
             level = level.parent
         return None
 
-    def value(self, key: str) -> tuple[Stmt | None, "Level | None"]:
+    def value(self, key: str) -> tuple[Stmt | None, Level | None]:
         """The statement in effect and the level it was written at."""
         level: Level | None = self
         while level is not None:
@@ -116,7 +132,6 @@ class ServerBlock:
     locations: list[Location] = field(default_factory=list)
     rewrites: list[Stmt] = field(default_factory=list)
     unknown: list[Stmt] = field(default_factory=list)  # server-level directives for Raw
-    resolvers: list[Stmt] = field(default_factory=list)
     routes: ServerRoutes | None = None
 
     @property
@@ -142,10 +157,20 @@ class ServerReader:
         if not server.listens and not any(c.name == "listen" for c in stmt.walk()):
             self.ledger.note(stmt, "server block without listen: nginx listens on *:80 (as root)")
             server.listens.append(ListenSpec(address=None, port=80, stmt=stmt))
+        self._ssl_on(server)
         self.ledger.converted(stmt)
         compare_send_timeout(server.level, self.ledger)
         server.routes = self._routes(server)
         return server
+
+    def _ssl_on(self, server: ServerBlock) -> None:
+        """The old ``ssl on;`` makes every listener of the server block TLS."""
+        stmt, _ = server.level.value("ssl")
+        if stmt is not None and stmt.args == ["on"]:
+            for spec in server.listens:
+                spec.ssl = True
+            self.ledger.lossy(stmt, "ssl on is deprecated (nginx 1.15); imported as ssl on every listen of the "
+                              "server block", severity="info")
 
     def _keep_unknown(self, server: ServerBlock):
         def keep(stmt: Stmt, message: str | None) -> None:
@@ -234,7 +259,7 @@ class ServerReader:
         elif name in CLIENT_TIMEOUTS:
             self.ledger.unsupported(stmt, f"{name} per location is not modelled (the IR sets client timeouts "
                                     "per frontend)")
-        elif name in SETTINGS and name not in LOCATION_ONLY_NOT:
+        elif name in SETTINGS and name not in NOT_IN_LOCATIONS:
             data.level.add(stmt)
             self.ledger.converted(stmt)
         else:
@@ -348,13 +373,16 @@ def compare_send_timeout(level: Level, ledger: Ledger) -> None:
     """nginx times out writes to the client (send_timeout) apart from reads (client_body_timeout);
     the IR has one client timeout, read from client_body_timeout."""
     send = level.own("send_timeout")
-    if send and _duration_args(send[-1]) != _duration_args(level.value("client_body_timeout")[0]):
+    if send and duration_of(send[-1]) != duration_of(level.value("client_body_timeout")[0]):
         ledger.lossy(send[-1], "send_timeout differs from client_body_timeout; the IR has one client timeout "
                      "(client_body_timeout's)", severity="info")
 
 
-def _duration_args(stmt: Stmt | None):
-    return stmt.args if stmt is not None else None
+def duration_of(stmt: Stmt | None) -> int | None:
+    """A one-argument time directive in milliseconds; None when absent or not a time."""
+    if stmt is None or len(stmt.args) != 1:
+        return None
+    return parse_nginx_duration(stmt.args[0])
 
 
 def _default_type(level: Level) -> str:

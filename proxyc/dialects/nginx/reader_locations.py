@@ -32,7 +32,7 @@ class Location:
     path: str  # the URI, prefix or regex, without its modifier
     stmt: Stmt
     nocase: bool = False
-    children: list["Location"] = field(default_factory=list)
+    children: list[Location] = field(default_factory=list)
     data: object = None  # what the reader attaches (its settings level)
 
     @property
@@ -96,7 +96,7 @@ def nesting_problem(parent: Location, child: Location) -> str | None:
 
 
 def duplicate_problem(level: list[Location], loc: Location) -> str | None:
-    same = lambda other: other.path == loc.path and (other.kind == "exact") == (loc.kind == "exact")  # noqa: E731
+    same = lambda other: other.path == loc.path and (other.kind == "exact") == (loc.kind == "exact")
     if loc.kind != "regex" and any(other.kind != "regex" and same(other) for other in level):
         return f'duplicate location "{loc.path}"'
     return None

@@ -36,8 +36,8 @@ class Stmt:
     args: list[str]
     file: str | None
     line: int
-    block: list["Stmt"] | None = None
-    included: list["Stmt"] | None = None
+    block: list[Stmt] | None = None
+    included: list[Stmt] | None = None
     comments: list[str] = field(default_factory=list)
     source: dict = field(default_factory=dict, repr=False)  # crossplane's dict, for build()
 
@@ -167,7 +167,7 @@ class Loader:
                     return self._token_error(display, line, 'unexpected "}"')
                 elif special is not None:
                     in_args = False
-        except Exception:  # unbalanced braces: crossplane reported them with their line
+        except Exception:  # noqa: BLE001 -- unbalanced braces: crossplane reported them with their line
             return False
         if in_args:
             return self._token_error(display, line, 'unexpected end of file, expecting ";" or "}"')

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from ... import ir
 from .reader_actions import HANDLER_STATUS, access_rules, placeholder
-from .reader_frontends import FrontendNames, duration_of
-from .reader_http import Level
+from .reader_frontends import FrontendNames
+from .reader_http import Level, duration_of
 from .reader_ledger import Ledger, expand_includes
 from .reader_payload import Stmt
 from .reader_servers import ListenSpec, group_sockets, parse_listen
@@ -42,7 +42,7 @@ class StreamReader:
 
     def read_server(self, stmt: Stmt, parent: Level) -> StreamServer:
         server = StreamServer(stmt=stmt, level=Level(parent, "server"))
-        keep = lambda s, message: server.unknown.append(s)  # noqa: E731
+        keep = lambda s, message: server.unknown.append(s)
         for child in expand_includes(stmt.block or [], self.ledger, STREAM_SERVER_HANDLED, keep):
             self._directive(server, child)
         if not server.listens:
