@@ -133,6 +133,40 @@ def test_nine_nginx_locations_route_the_same_live(target):
         assert path in paths
 
 
+# ------------------------------------------------------------------ corpus configs that convert cleanly
+
+
+def _cleanly_convertible_corpus() -> list[Path]:
+    """Corpus nginx configs that load without errors and that the HAProxy writer converts
+    without a portability problem: those must route the same on both servers."""
+    from conftest import corpus_dir
+
+    from proxyc.loading import load_file
+
+    clean = []
+    for path in sorted((corpus_dir() / "nginx").glob("*.conf")):
+        cfg, diags, _, _ = load_file(path, "nginx")
+        if cfg is None or any(d.severity == "error" for d in diags):
+            continue
+        _, written = proxyc.api.write(cfg, "haproxy")
+        if not any(d.code.startswith("P") for d in written):
+            clean.append(path)
+    return clean
+
+
+def test_corpus_nginx_configs_that_convert_cleanly_route_the_same_on_both():
+    _need("nginx")
+    _need("haproxy")
+    from proxyc.loading import load_file
+
+    clean = _cleanly_convertible_corpus()
+    assert len(clean) >= 5, [p.name for p in clean]
+    for path in clean:
+        cfg, _, _, _ = load_file(path, "nginx")
+        report = verify_config(cfg, "both", file=str(path))
+        assert report.ok, report.to_text()
+
+
 # ------------------------------------------------------------------ the CLI entry point
 
 

@@ -350,6 +350,18 @@ class _Dimensions:
         largest.pop()
 
 
+def as_request_target(path: str) -> str:
+    """A path as a client sends it: ``#`` starts a fragment that never reaches the server, and
+    spaces, control and non-ASCII characters cannot appear raw, so all are percent-encoded."""
+    out = []
+    for ch in path:
+        if ch == "#" or not ch.isascii() or not ch.isprintable() or ch.isspace():
+            out.append("".join(f"%{b:02X}" for b in ch.encode()))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _dimensions(fe: ir.Frontend, port: int, notes: list[str]) -> _Dimensions:
     dims = _Dimensions()
     for m in frontend_matchers(fe):
@@ -359,7 +371,7 @@ def _dimensions(fe: ir.Frontend, port: int, notes: list[str]) -> _Dimensions:
                 if m.op == "regex" and not variants:
                     notes.append(f"no sample path could be derived from regex {value!r}")
                 for v in variants:
-                    _add(dims.paths, v)
+                    _add(dims.paths, as_request_target(v))
         elif isinstance(m, ir.HostMatch):
             for value in m.values:
                 for v in _host_variants(value, m.op, port):

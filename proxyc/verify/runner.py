@@ -124,7 +124,7 @@ class LiveProxy:
     def identity(self, upstream: str, server: str) -> str:
         return self.identities[(upstream, server)]
 
-    def describe(self, answer: Answer) -> str:
+    def describe(self, answer: Answer, expected: Expectation | None = None) -> str:
         if answer.error is not None:
             return f"no answer ({answer.error})"
         if answer.stub is not None:
@@ -132,6 +132,8 @@ class LiveProxy:
         text = f"status {answer.status}"
         if answer.location is not None:
             text += f", Location {answer.location}"
+        if expected is not None and expected.body is not None:
+            text += f", body {answer.body[:200]!r}"
         return text
 
     def is_lossy(self, node: ir.Node | None) -> bool:
@@ -145,8 +147,9 @@ class LiveProxy:
             allowed = frozenset(self.identity(decision.upstream.name, s.name) for s in decision.servers)
             return Expectation(stubs=allowed)
         body = None
-        if decision.action is not None and getattr(decision.action, "type", None) == "return":
-            body = decision.action.body.encode()
+        action = decision.action
+        if action is not None and getattr(action, "type", None) == "return" and action.body:
+            body = action.body.encode()  # no body: each server sends its own error page
         return Expectation(stubs=None, status=decision.status, location=decision.location, body=body)
 
     def describe_expectation(self, expected: Expectation) -> str:
@@ -249,10 +252,24 @@ def start_stubs(cfg: ir.Config, stubs: StubBackends, report: TargetReport) -> tu
 def _scratch_config(cfg: ir.Config, target: str, server_ports: dict, listen_ports: dict,
                     workdir: Path) -> ir.Config:
     scratch = listens_to_loopback(servers_to_loopback(cfg, server_ports), listen_ports)
+    _drop_duplicate_listens(scratch)
     _use_test_certificates(scratch, target, workdir)
     if target == "haproxy":
         _fast_health_checks(scratch)
     return scratch
+
+
+def _drop_duplicate_listens(cfg: ir.Config) -> None:
+    """``listen 80`` and ``listen [::]:80`` both become 127.0.0.1:<port> on loopback; nginx
+    refuses a duplicate listen, and one of them is enough to reach the frontend."""
+    for fe in cfg.frontends:
+        seen: set[int] = set()
+        kept = []
+        for lst in fe.listens:
+            if lst.port not in seen:
+                seen.add(lst.port)
+                kept.append(lst)
+        fe.listens = kept
 
 
 def _use_test_certificates(cfg: ir.Config, target: str, workdir: Path) -> None:
@@ -393,7 +410,7 @@ def _check_routing(live: LiveProxy, report: TargetReport, progress: Progress) ->
             report.matched += 1
             continue
         report.mismatches.append(Mismatch(
-            request=probe.describe(), expected=live.describe_expectation(expected), got=live.describe(answer),
+            request=probe.describe(), expected=live.describe_expectation(expected), got=live.describe(answer, expected),
             rule=_deciding_rule(decision), where=str(decision.span) if decision.span else "<unknown>"))
     progress(f"{live.target}: {report.matched}/{report.requests} requests as predicted")
 
