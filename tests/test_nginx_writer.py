@@ -731,9 +731,10 @@ def test_live_tcp_routing_by_source(stubs, tmp_path):
     require_binary("nginx")
     with LiveNginx(load_named("routing-tcp-source"), stubs, tmp_path, tcp=True) as nginx:
         port = nginx.port("db")
-        for source, expected in (("127.0.0.1", "primary/p1"), ("127.0.0.2", "replica/r1")):
+        for source, expected in (("127.0.0.1", "primary/p1"), ("127.0.0.2", "replica/r1"), ("127.0.0.3", "")):
             with socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0)) as sock:
-                assert sock.makefile().readline().strip() == expected
+                assert sock.makefile().readline().strip() == expected  # "": closed, nothing sent
+        assert nginx.stubs.counts() == {"primary/p1": 1, "replica/r1": 1}
 
 
 # ============================================================================ injection, live

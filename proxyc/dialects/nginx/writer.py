@@ -81,6 +81,7 @@ class _ContextParts:
     maps: Out = field(default_factory=Out)
     servers: Out = field(default_factory=Out)
     uses_dollar: bool = False
+    uses_closed: bool = False  # a stream route map names the upstream that closes connections
 
 
 class _Writer:
@@ -170,6 +171,8 @@ class _Writer:
             out.extend(parts.maps)
             for plan in plans:
                 self.upstreams.write_block(out, plan)
+            if parts.uses_closed:
+                self.upstreams.write_closed_block(out)
             out.extend(parts.servers)
             self._write_raw(out, context)
             out.drop_trailing_blank()
@@ -644,44 +647,54 @@ class _Writer:
         entries, default = frontend_entries(fe, self.diags)
         entries = [e for e in entries if e.route.key != "stats"]  # reported by _report_http_only
         entries, default = drop_after_unconditional(entries, default, self.diags)
-        entries = [e for e in entries if self._stream_entry_writable(e)]
-        default_up = self._stream_upstream(default)
+        targets = {e.route.key: self._stream_target(e.route, in_map=True) for e in entries}
+        entries = [e for e in entries if targets[e.route.key] is not None and self._stream_matchers_writable(e)]
+        default_target = self._stream_target(default, in_map=bool(entries)) or self.upstreams.closed_name()
+        default_up = self.cfg.upstream(default.action.upstream) if isinstance(default.action, ir.UseUpstream) else None
         out = parts.servers
         out.comments(fe.comments)
         with out.block("server"):
             self._write_listeners(out, *listeners)
             self._write_stream_timeouts(out, fe, default_up)
-            if entries and default_up is not None:
+            if entries:
                 variable = f"pxc_upstream_{self._frontend_name(fe)}"
-                group = self.upstreams.group_name
-                self._write_route_map(parts, variable, entries, word(group(default_up)),
-                                      lambda route: word(group(self._stream_upstream(route))))
+                self._write_route_map(parts, variable, entries, word(default_target),
+                                      lambda route: word(targets[route.key]))
+                parts.uses_closed |= self.upstreams.closed_name() in [default_target, *targets.values()]
                 out.directive("proxy_pass", lit("$" + variable))
-            elif default_up is not None:
+            elif default_up is not None and default_target != self.upstreams.closed_name():
                 self.upstreams.write_proxy(out, self.upstreams.plan(default_up, "stream"))
             else:
                 out.directive("return", lit('""'))  # close the connection, as HAProxy does
             self._write_frontend_raw(out, fe)
         out.blank()
 
-    def _stream_upstream(self, route: Route) -> ir.Upstream | None:
-        """The upstream a TCP route sends to, if nginx's stream proxy_pass can take it."""
+    def _stream_target(self, route: Route, *, in_map: bool) -> str | None:
+        """The ``upstream {}`` a TCP route sends to in a route map: the upstream's group, the
+        group that closes connections (deny, no default, no usable server), or None when nginx
+        cannot do what the route says (reported)."""
         action = route.action
-        if action is None:
-            return None
+        closed = self.upstreams.closed_name()
+        if action is None or isinstance(action, ir.Deny):
+            return closed
         if not isinstance(action, ir.UseUpstream):
-            self.diags.error(action.span, "P001", f"a TCP frontend can only forward to an upstream in nginx; "
-                             f"{route.label} is left out")
+            self.diags.error(action.span, "P001", f"{action.type} needs HTTP; in TCP frontend {route.label} "
+                             "is left out")
             return None
         up = self.cfg.upstream(action.upstream)
         if up is None:
-            self.diags.error(action.span, "P001", f"unknown upstream {action.upstream!r}; {route.label} is left out")
+            self.diags.error(action.span, "P001", f"unknown upstream {action.upstream!r}: the connection is closed")
+            return closed
+        plan = self.upstreams.plan(up, "stream")
+        if plan.empty:
+            return closed
+        if plan.dns is not None and in_map:
+            self.diags.error(up.span, "P001", f"upstream {up.name!r} resolves at run time and cannot be chosen "
+                             f"by a TCP routing rule in nginx; {route.label} is left out")
             return None
-        if self.upstreams.plan(up, "stream").empty:
-            return None
-        return up
+        return self.upstreams.group_name(up)
 
-    def _stream_entry_writable(self, entry: Entry) -> bool:
+    def _stream_matchers_writable(self, entry: Entry) -> bool:
         for m in matchers_in(entry.condition):
             if not isinstance(m, ir.SourceMatch):
                 self.diags.error(m.span, "P001", f"nginx's stream module can route TCP connections by source "
@@ -691,12 +704,7 @@ class _Writer:
             if problem:
                 self.diags.error(m.span, "P003", f"{problem}; {entry.route.label} is left out")
                 return False
-        up = self._stream_upstream(entry.route)
-        if up is not None and self.upstreams.plan(up, "stream").dns is not None:
-            self.diags.error(up.span, "P001", f"upstream {up.name!r} resolves at run time and cannot be chosen "
-                             f"by a TCP routing rule in nginx; {entry.route.label} is left out")
-            return False
-        return up is not None
+        return True
 
     def _write_stream_timeouts(self, out: Out, fe: ir.Frontend, up: ir.Upstream | None) -> None:
         """Frontend and upstream overrides of the stream defaults, for this server."""

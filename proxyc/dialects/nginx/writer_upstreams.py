@@ -278,6 +278,24 @@ class UpstreamWriter:
                 self.diags.error(raw.span, "P001", f"upstream {up.name!r} has no upstream {{}} block in the "
                                  "nginx output (DNS or no servers): its raw nginx text is left out")
 
+    def closed_name(self) -> str:
+        """The name of the stream upstream that closes every connection (see write_closed_block),
+        distinct from every upstream of the config."""
+        taken = {u.name for u in self.cfg.upstreams}
+        name, n = "pxc_closed", 2
+        while name in taken:
+            name, n = f"pxc_closed_{n}", n + 1
+        return name
+
+    def write_closed_block(self, out: Out) -> None:
+        """A stream route map cannot say "close the connection" (deny, no default); naming a group
+        whose only server is down does: nginx finds no live server and closes the client's
+        connection without contacting anything."""
+        out.comment("TCP connections routed here are closed: its only server is marked down")
+        with out.block("upstream", word(self.closed_name())):
+            out.directive("server", lit("127.0.0.1:9"), lit("down"))
+        out.blank()
+
     def write_dns_choice(self, out: Out, plan: UpstreamPlan) -> None:
         """``split_clients`` choosing a server per request (only with several servers)."""
         dns = plan.dns
