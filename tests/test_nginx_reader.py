@@ -702,3 +702,18 @@ def test_output_is_deterministic_across_hash_seeds():
     outputs = {subprocess.run([sys.executable, "-c", script, conf], capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert len(outputs) == 1
+
+
+def test_upstream_names_are_case_insensitive_and_unique():
+    cfg, diags = read(http("upstream App { server 10.0.0.1; }\nupstream app { server 10.0.0.2; }\n"
+                           "server { listen 80; location / { proxy_pass http://APP; } }"), "n.conf")
+    assert [u.name for u in cfg.upstreams] == ["App"]
+    assert cfg.frontends[0].default == ir.UseUpstream(upstream="App")
+    assert codes_at(diags, "E207") == [(4, 'duplicate upstream "app"')]
+
+
+def test_main_file_made_of_includes_is_read_as_main(tmp_path):
+    (tmp_path / "base.conf").write_text("events {}\nhttp { server { listen 80; return 200 ok; } }\n")
+    (tmp_path / "nginx.conf").write_text("include base.conf;\n")
+    cfg, diags = read_file(str(tmp_path / "nginx.conf"))
+    assert [fe.name for fe in cfg.frontends] == ["http_80"] and not codes_at(diags, "I002")

@@ -151,9 +151,11 @@ class _Reader:
     def _http(self, block: list[Stmt]) -> None:
         level = Level(None, "http")
         items = list(expand_includes(block, self.ledger, HTTP_HANDLED, self._raw_keeper("http", level)))
+        duplicates = []
         for item in items:  # first: names and settings, which hold wherever they are written
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
-                self.names.declare("http", item.args[0])
+                if not self.names.declare("http", item.args[0]):
+                    duplicates.append(item)
             elif item.name in SETTINGS:
                 level.add(item)
                 self.ledger.converted(item)
@@ -162,7 +164,9 @@ class _Reader:
                 self._resolver(item, level)
         upstream_reader = UpstreamReader(self.ledger, stream=False, resolver=level.resolver_name)
         for item in items:
-            if item.name == "upstream":
+            if item in duplicates:
+                self.ledger.invalid(item, f'duplicate upstream "{item.args[0]}"')
+            elif item.name == "upstream":
                 self._upstream(item, "http", upstream_reader, mode=None)
             elif item.name == "server" and item.block is not None:
                 self.http_servers.append(self._server_reader.read(item, level))
@@ -211,9 +215,11 @@ class _Reader:
     def _stream(self, block: list[Stmt]) -> None:
         level = Level(None, "stream")
         items = list(expand_includes(block, self.ledger, STREAM_HANDLED, self._raw_keeper("stream")))
+        duplicates = []
         for item in items:
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
-                self.names.declare("stream", item.args[0])
+                if not self.names.declare("stream", item.args[0]):
+                    duplicates.append(item)
             elif item.name in STREAM_SETTINGS:
                 level.add(item)
                 self.ledger.converted(item)
@@ -221,7 +227,9 @@ class _Reader:
                 self._resolver(item, level)
         upstream_reader = UpstreamReader(self.ledger, stream=True, resolver=level.resolver_name)
         for item in items:
-            if item.name == "upstream":
+            if item in duplicates:
+                self.ledger.invalid(item, f'duplicate upstream "{item.args[0]}"')
+            elif item.name == "upstream":
                 self._upstream(item, "stream", upstream_reader, mode="tcp")
             elif item.name == "server" and item.block is not None:
                 self.stream_servers.append(self._stream_reader.read_server(item, level))
@@ -308,12 +316,20 @@ class _Reader:
 def _fragment_kind(stmts: list[Stmt]) -> str:
     """"main" for an nginx.conf; "http" for a conf.d file of server/upstream blocks; "server"
     for a snippet meant to be included in a server block (locations or bare directives)."""
-    names = {s.name for s in stmts}
-    if names & _MAIN_ONLY:
+    top = list(_through_includes(stmts))
+    if any(s.name in _MAIN_ONLY for s in top):
         return "main"
-    if any(s.name in _HTTP_BLOCKS and s.block is not None for s in stmts):
+    if any(s.name in _HTTP_BLOCKS and s.block is not None for s in top):
         return "http"
     return "server"
+
+
+def _through_includes(stmts: list[Stmt]):
+    """Top-level statements, with those of included files in place of the includes."""
+    for stmt in stmts:
+        yield stmt
+        if stmt.name == "include" and stmt.included:
+            yield from _through_includes(stmt.included)
 
 
 def _implicit_server(stmts: list[Stmt], display: str | None) -> Stmt:

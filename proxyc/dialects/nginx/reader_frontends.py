@@ -89,11 +89,11 @@ class HttpFrontends:
             routes = entry.server.routes
             for rule in routes.rules:
                 fe.rules.append(_copy_rule(rule, all_of(ref, rule.condition)))
-            fe.rules.append(ir.Rule(condition=ref, action=routes.fallthrough.model_copy(deep=True),
+            fe.rules.append(ir.Rule(condition=ref, action=routes.fallthrough.model_copy(),
                                     span=entry.server.stmt.span))
         routes = group.default.routes
         fe.rules += [_copy_rule(rule, rule.condition) for rule in routes.rules]
-        fe.default = routes.fallthrough.model_copy(deep=True)
+        fe.default = routes.fallthrough.model_copy()
 
     def _stats(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
         for server in group.servers:
@@ -239,7 +239,9 @@ def _value_key(stmt: Stmt | None):
 
 
 def _copy_rule(rule: ir.Rule, condition) -> ir.Rule:
-    return ir.Rule(condition=condition, action=rule.action.model_copy(deep=True), span=rule.span,
+    """A frontend's own rule node (a server block may serve several frontends). The action is
+    copied shallowly: it holds plain values."""
+    return ir.Rule(condition=condition, action=rule.action.model_copy(), span=rule.span,
                    comments=list(rule.comments))
 
 

@@ -1,12 +1,14 @@
 """nginx files → trees of statements, with includes resolved here rather than by crossplane.
 
-crossplane 0.5.8 is used one file at a time (``single=True``) because its own include handling
-tags statements with the wrong file when payloads are combined, checks an included file only in
-the first context it is included from, and cannot follow includes of text that is not on disk
-(DESIGN §8). Its context and argument checks are off (``check_ctx``/``check_args``): their
-tables date from nginx 1.19, and a misplaced block makes them end the enclosing block early. What
-remains of crossplane is its lexer and block structure, which are reliable; the reader checks
-the arguments of every directive it converts.
+crossplane 0.5.8 lexes one file at a time and this module builds the statement tree from its
+tokens, in the shape ``crossplane.parse`` gives (so ``crossplane.build`` prints a directive back
+for a Raw escape hatch). ``crossplane.parse`` itself is not used: its include handling tags
+statements with the wrong file when payloads are combined, checks an included file only in the
+first context it is included from and cannot follow includes of text that is not on disk; its
+context and argument tables date from nginx 1.19 (``http2``, ``keepalive_time`` are unknown)
+and a misplaced block makes them end the enclosing block early; it silently accepts a directive
+ended by ``}`` or by the end of the file (DESIGN §8). The reader checks the arguments of every
+directive it converts.
 
 Every problem is a diagnostic with a file and line, never an exception: unreadable files, bad
 UTF-8, unbalanced braces, a missing ``;`` at the end, include cycles, missing includes.
@@ -17,9 +19,12 @@ import glob
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import crossplane
+from crossplane.errors import NgxParserSyntaxError
 from crossplane.lexer import lex as crossplane_lex
+from crossplane.parser import _prepare_if_args
 
 from ... import ir
 from ...diagnostics import Diagnostics
@@ -41,9 +46,9 @@ class Stmt:
     comments: list[str] = field(default_factory=list)
     source: dict = field(default_factory=dict, repr=False)  # crossplane's dict, for build()
 
-    @property
+    @cached_property
     def span(self) -> ir.Span:
-        return ir.Span(file=self.file, line=self.line)
+        return ir.Span(file=self.file, line=self.line)  # frozen, so one per statement is shared
 
     def text(self) -> str:
         """The directive as nginx text (with its block), for a Raw escape hatch."""
@@ -130,52 +135,12 @@ class Loader:
             return self._parse_complete(copy, display)
 
     def _parse_complete(self, path: str, display: str | None) -> list[Stmt]:
-        payload = crossplane.parse(path, single=True, strict=False, comments=True, check_ctx=False,
-                                   check_args=False, onerror=lambda exc: exc)
-        found_by_tokens = self._check_terminators(path, display) if payload["status"] == "ok" or any(
-            not getattr(e.get("callback"), "strerror", None) for e in payload["errors"]) else False
-        for error in payload["errors"]:
-            self._syntax_error(error, display, found_by_tokens)
-        if found_by_tokens:
-            return []
-        parsed = payload["config"][0]["parsed"] if payload["config"] else []
-        return self._convert(parsed, display)
-
-    def _syntax_error(self, error: dict, display: str | None, found_by_tokens: bool) -> None:
-        exc = error.get("callback")
-        reason = getattr(exc, "strerror", None)
-        if not reason and found_by_tokens:
-            return  # crossplane's StopIteration at the end of the text: located by the token check
-        line = getattr(exc, "lineno", None) or error.get("line")
-        self.diags.error(ir.Span(file=display, line=line or 0), "E201",
-                         reason or 'unexpected end of file, expecting ";" or "}"')
-
-    def _check_terminators(self, path: str, display: str | None) -> bool:
-        """What crossplane accepts but nginx refuses: a directive ended by ``}`` (``listen 80 }``)
-        or by the end of the text, and a stray ``;`` or ``{``. Reports the first; True if any."""
-        in_args, line = False, 1
         try:
-            for token, line, quoted in crossplane_lex(path):
-                if not quoted and token.startswith("#"):
-                    continue
-                special = None if quoted else token if token in (";", "{", "}") else None
-                if not in_args:
-                    if special in (";", "{"):
-                        return self._token_error(display, line, f'unexpected "{special}"')
-                    in_args = special is None
-                elif special == "}":
-                    return self._token_error(display, line, 'unexpected "}"')
-                elif special is not None:
-                    in_args = False
-        except Exception:  # noqa: BLE001 -- unbalanced braces: crossplane reported them with their line
-            return False
-        if in_args:
-            return self._token_error(display, line, 'unexpected end of file, expecting ";" or "}"')
-        return False
-
-    def _token_error(self, display: str | None, line: int, message: str) -> bool:
-        self.diags.error(ir.Span(file=display, line=line), "E201", message)
-        return True
+            parsed = _statements(crossplane_lex(path))
+        except NgxParserSyntaxError as exc:
+            self.diags.error(ir.Span(file=display, line=exc.lineno or 0), "E201", exc.strerror)
+            return []  # nginx stops at the first syntax error too
+        return self._convert(parsed, display)
 
     def _check_utf8(self, data: bytes, display: str | None) -> None:
         try:
@@ -266,3 +231,44 @@ def count_directives(files: dict[str, ParsedFile]) -> dict[str | None, list[Stmt
     return out
 
 
+def _statements(tokens) -> list[dict]:
+    """crossplane's tokens → the dicts ``crossplane.parse`` makes (so ``crossplane.build`` can
+    print them back), in one pass that also refuses what nginx refuses and crossplane's parser
+    lets through: a directive ended by ``}`` or by the end of the file, a stray ``;`` or ``{``.
+
+    Building the tree here instead of calling ``crossplane.parse`` halves the time (its parse and
+    a separate check would lex every file twice) and gives every error its line."""
+    top: list[dict] = []
+    blocks = [top]
+    stmt: dict | None = None  # the directive whose arguments are being read
+    comments_in_args: list[dict] = []
+    line = 1
+    for token, line, quoted in tokens:
+        special = None if quoted else token if token in (";", "{", "}") or token.startswith("#") else None
+        if special is not None and special.startswith("#"):
+            comment = {"directive": "#", "line": line, "args": [], "comment": token[1:]}
+            (comments_in_args if stmt is not None else blocks[-1]).append(comment)
+        elif stmt is None:
+            if special == "}":
+                blocks.pop()  # the lexer has checked that braces balance
+            elif special is not None:
+                raise NgxParserSyntaxError(f'unexpected "{special}"', None, line)
+            else:
+                stmt = {"directive": token, "line": line, "args": []}
+        elif special is None:
+            stmt["args"].append(token)
+        elif special == "}":
+            raise NgxParserSyntaxError('unexpected "}"', None, line)
+        else:
+            if stmt["directive"] == "if":
+                _prepare_if_args(stmt)
+            blocks[-1].append(stmt)
+            blocks[-1].extend(comments_in_args)
+            comments_in_args = []
+            if special == "{":
+                stmt["block"] = []
+                blocks.append(stmt["block"])
+            stmt = None
+    if stmt is not None:
+        raise NgxParserSyntaxError('unexpected end of file, expecting ";" or "}"', None, line)
+    return top

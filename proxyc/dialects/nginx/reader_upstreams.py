@@ -34,15 +34,18 @@ class UpstreamNames:
         self._taken: set[str] = set()
         self.implicit_upstreams: list[ir.Upstream] = []
 
-    def declare(self, context: str, name: str) -> str:
-        """An ``upstream NAME {}`` block (first pass, so proxy_pass may come before it)."""
-        key = (context, name)
-        if key not in self._explicit:
-            self._explicit[key] = self._unique(name, suffix="tcp" if context == "stream" else "http")
-        return self._explicit[key]
+    def declare(self, context: str, name: str) -> bool:
+        """An ``upstream NAME {}`` block (first pass, so proxy_pass may come before it); False
+        when the name is taken already (nginx: duplicate upstream). nginx compares upstream
+        names case-insensitively."""
+        key = (context, name.lower())
+        if key in self._explicit:
+            return False
+        self._explicit[key] = self._unique(name, suffix="tcp" if context == "stream" else "http")
+        return True
 
     def explicit(self, context: str, name: str) -> str | None:
-        return self._explicit.get((context, name))
+        return self._explicit.get((context, name.lower()))
 
     def implicit(self, context: str, host: str, port: int | None, span: ir.Span, mode: str | None) -> str:
         key = (context, host.lower(), port)
