@@ -275,9 +275,37 @@ def test_large_route_tables_write_quickly():
         rules = "\n".join(f"    use a if {condition.format(i=i)}" for i in range(3000))
         cfg = load(f"frontend f {{\n    listen :80\n{rules}\n    default b\n}}\n" + upstreams, "t.pxc")
         start = time.perf_counter()
-        text, diags = write(cfg)
+        text, _ = write(cfg)
         assert time.perf_counter() - start < 4.0, condition  # quadratic planning took ~7 s here
         assert text.count("proxy_pass http://a;") in (3000, 1)  # a location each, or a named one
+
+
+def test_acls_of_one_name_hold_when_any_does():
+    text, _ = written("""
+frontend f {
+    listen :80
+    acl x path prefix /a
+    acl x path prefix /b
+    use u if x
+}
+upstream u {
+    server a 10.0.0.1:80
+}
+""")
+    for path in ("/a", "/b"):
+        assert f"        location {path} {{\n            proxy_pass http://u;\n" in text
+
+
+def test_stats_with_a_login_is_closed_not_open():
+    text, diags = written("""
+frontend f {
+    listen :80
+    stats uri /stats auth admin:secret
+}
+""")
+    assert "        location /stats {\n            return 403;\n" in text and "stub_status" not in text
+    [error] = [d for d in diags if d.severity == "error"]
+    assert (error.code, error.line) == ("P001", 4) and "password file" in error.message
 
 
 def test_identical_matchers_share_one_map():

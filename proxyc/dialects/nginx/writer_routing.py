@@ -4,9 +4,10 @@ Two shapes, chosen per frontend:
 
 * **locations** — when every condition is a case-sensitive exact or prefix path (through ACLs
   and ``or`` too), plain ``location = /p`` / ``location /p`` blocks. nginx picks an exact match,
-  else the longest prefix; that equals first-match once every alternative that an earlier one
-  already covers is removed (it could never win): if an earlier kept prefix covered a later one,
-  the later one would have been removed, so the longest matching prefix is the earliest.
+  else the longest matching prefix. Once every alternative that an earlier one covers is removed
+  (it can never win), that is first-match: the prefixes matching one path are prefixes of each
+  other, and a longer one written after a shorter one has been removed, so the longest is also
+  the earliest.
 * **route map** — everything else. Each distinct matcher becomes a 0/1 variable, the frontend's
   variables are concatenated into a bit string, and one ``map`` over that string lists, in rule
   order, a regex per rule built from lookaheads that encodes its boolean condition. nginx tries a
@@ -58,7 +59,9 @@ def frontend_entries(fe: ir.Frontend, diags: Diagnostics) -> tuple[list[Entry], 
 
     The stats page comes first, as a prefix match on its path: HAProxy's ``stats uri`` is a
     prefix and is served before any ``use_backend``."""
-    acls = {acl.name: acl for acl in fe.acls}
+    acls: dict[str, list[ir.Acl]] = {}
+    for acl in fe.acls:  # several ACLs of one name hold when any does (HAProxy's rule)
+        acls.setdefault(acl.name, []).append(acl)
     entries = []
     if fe.stats is not None:
         path = fe.stats.uri.split("?", 1)[0]
@@ -74,18 +77,21 @@ def frontend_entries(fe: ir.Frontend, diags: Diagnostics) -> tuple[list[Entry], 
 _NEVER = ir.AnyOf(items=[])  # an empty "or" is false: what an unusable ACL reference matches
 
 
-def expand_acls(cond: ir.Condition, acls: dict[str, ir.Acl], diags: Diagnostics,
+def expand_acls(cond: ir.Condition, acls: dict[str, list[ir.Acl]], diags: Diagnostics,
                 stack: tuple[str, ...]) -> ir.Condition:
     """``cond`` with every ACL reference replaced by the ACL's condition."""
     if isinstance(cond, ir.AclRef):
-        acl = acls.get(cond.name)
-        if acl is None:
+        found = acls.get(cond.name)
+        if not found:
             diags.error(cond.span, "P001", f"unknown ACL {cond.name!r}: it never matches in the nginx output")
             return _NEVER
         if cond.name in stack:
             diags.error(cond.span, "P001", f"ACL {cond.name!r} refers to itself: it never matches in the nginx output")
             return _NEVER
-        return expand_acls(acl.condition, acls, diags, (*stack, cond.name))
+        inner = (*stack, cond.name)
+        if len(found) == 1:
+            return expand_acls(found[0].condition, acls, diags, inner)
+        return ir.AnyOf(items=[expand_acls(acl.condition, acls, diags, inner) for acl in found], span=cond.span)
     if isinstance(cond, ir.Not):
         return ir.Not(item=expand_acls(cond.item, acls, diags, stack), span=cond.span)
     if isinstance(cond, ir.All):
