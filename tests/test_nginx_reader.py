@@ -283,23 +283,68 @@ def test_one_frontend_per_distinct_socket_set():
 # ------------------------------------------------------------------------------ real nginx
 
 
+MIXED = """
+    server { listen {port}; server_name a.test;
+        location / { return 200 "a-root"; }
+        location /x/ { return 200 "a-x"; }
+        location ~ \\.js$ { return 200 "a-js"; }
+    }
+    server { listen {port} default_server; server_name b.test;
+        allow 127.0.0.1; allow 127.0.0.5; deny all;
+        location / { return 200 "b-root"; }
+        location /files/ { root /nonexistent; }
+        location /adm/ { allow 127.0.0.2; deny all; root /nonexistent; }
+    }
+"""
+# (host, path, client address, what answers): host routing, locations and access together
+MIXED_CASES = [
+    ("a.test", "/", "127.0.0.1", "a-root"), ("a.test", "/x/1", "127.0.0.1", "a-x"),
+    ("a.test", "/y.js", "127.0.0.1", "a-js"), ("a.test", "/x/y.js", "127.0.0.1", "a-js"),
+    ("b.test", "/", "127.0.0.1", "b-root"), ("other.test", "/x/", "127.0.0.1", "b-root"),
+    ("b.test", "/files/a", "127.0.0.1", "status 404"), ("b.test", "/files/a", "127.0.0.2", "status 403"),
+    ("b.test", "/adm/", "127.0.0.2", "status 404"), ("b.test", "/adm/", "127.0.0.1", "status 403"),
+    ("b.test", "/", "127.0.0.5", "b-root"),
+]
+
+
+def answer_of(status: int, body: str) -> str:
+    return body if status == 200 else f"status {status}"
+
+
+def ir_outcome(cfg: ir.Config, port: int, path: str, host: str | None, src: str = "127.0.0.1") -> str:
+    request = Request(url=path, headers={"Host": host} if host else {}, port=port, src=src)
+    action = route(cfg, request).action
+    if isinstance(action, ir.Return):
+        return answer_of(action.status, action.body)
+    return answer_of(action.status if isinstance(action, ir.Deny) else action.code, "")
+
+
+def test_mixed_host_location_and_access_routing():
+    cfg, _ = read_ok(http(MIXED.replace("{port}", "80")))
+    assert [ir_outcome(cfg, 80, path, host, src) for host, path, src, _ in MIXED_CASES] == [
+        expected for *_, expected in MIXED_CASES]
+
+
 def test_real_nginx_agrees_with_the_imported_routes(tmp_path):
     """The same config served by nginx and evaluated from the IR: every answer must match."""
     require_binary("nginx")
     from proxyc.verify.procs import http_get, run_nginx
     from proxyc.verify.stubs import free_port
 
-    p_loc, p_nested, p_host = free_port(), free_port(), free_port()
+    p_loc, p_nested, p_host, p_mixed = (free_port() for _ in range(4))
     text = http(f"server {{\n listen 127.0.0.1:{p_loc};\n{NINE_LOCATIONS}\n}}\n"
                 f"server {{\n listen 127.0.0.1:{p_nested};\n{NESTED}\n}}\n"
-                + HOSTS.replace("{port}", f"127.0.0.1:{p_host}"))
+                + HOSTS.replace("{port}", f"127.0.0.1:{p_host}") + MIXED.replace("{port}", f"127.0.0.1:{p_mixed}"))
     cfg, _ = read_ok(text)
-    cases = ([(p_loc, path, None) for path, _ in NINE_PATHS] + [(p_nested, path, None) for path, _ in NESTED_PATHS]
-             + [(p_host, "/", host) for host, _ in HOST_CASES])
-    with run_nginx(text, tmp_path, [p_loc, p_nested, p_host]):
-        for port, path, host in cases:
-            status, _, body = http_get(port, path, host_header=host)
-            assert (status, body.decode()) == (200, ir_answer(cfg, path, host, port)), (port, path, host)
+    cases = ([(p_loc, path, None, "127.0.0.1") for path, _ in NINE_PATHS]
+             + [(p_nested, path, None, "127.0.0.1") for path, _ in NESTED_PATHS]
+             + [(p_host, "/", host, "127.0.0.1") for host, _ in HOST_CASES]
+             + [(p_mixed, path, host, src) for host, path, src, _ in MIXED_CASES])
+    with run_nginx(text, tmp_path, [p_loc, p_nested, p_host, p_mixed]):
+        for port, path, host, src in cases:
+            status, _, body = http_get(port, path, host_header=host, source_ip=src)
+            real = answer_of(status, body.decode())
+            assert real == ir_outcome(cfg, port, path, host, src), (port, path, host, src)
 
 
 # ------------------------------------------------------------------------------ headers
