@@ -19,7 +19,7 @@ numbers stay within the reader's ranges, a balance carries only its algorithm's 
 ``All``/``AnyOf`` has two or more items, frontends and upstreams only the timeouts the DSL takes
 there, and so on.
 
-Strategies are built once per option set (``lru_cache``): building hypothesis strategies inside
+Strategies are built once per option set (``functools.cache``): building hypothesis strategies inside
 a composite on every draw made generation ten times slower. Conditions and actions therefore
 refer to ACLs and upstreams by position (placeholder names); ``bind_condition`` and
 ``bind_action`` turn them into real names once those are drawn.
@@ -29,14 +29,19 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from hypothesis import strategies as st
 
 from proxyc import ir
 from proxyc.dialects.common import format_address
+
 # Which timeouts the DSL takes where (frontends: the client side; upstreams: the server side).
-from proxyc.dialects.pxc.reader import FRONTEND_TIMEOUTS, TIMEOUT_KEYS, UPSTREAM_TIMEOUTS
+from proxyc.dialects.pxc.reader import (
+    FRONTEND_TIMEOUTS,
+    TIMEOUT_KEYS,
+    UPSTREAM_TIMEOUTS,
+)
 
 MAX_ITEMS = 3  # list sizes: frontends, upstreams, servers, ACLs, rules, values, ...
 
@@ -58,7 +63,7 @@ NASTY = (
 _ALPHABET = "abcdefXYZ019" + " \t\n\r\"'\\{}();#$%:/.*^?[]|,=!-_~" + "é日\u2028\u200b"
 
 
-@lru_cache(maxsize=None)
+@cache
 def hostile_text(*, max_size: int = 16, allow_nul: bool = False) -> st.SearchStrategy[str]:
     """Any string, biased towards the ones that break writers."""
     alphabet = _ALPHABET + ("\0" if allow_nul else "")
@@ -86,21 +91,21 @@ _NAME_SPECIMENS = ("and", "or", "not", "if", "use", "http", "tls", "path", "host
                    "server", "backup", "200", "5s", "a:b", "x.y-z~1")
 
 
-@lru_cache(maxsize=None)
+@cache
 def names() -> st.SearchStrategy[str]:
     """Names validate accepts (frontends, upstreams, ACLs, servers, resolvers)."""
     drawn = st.builds(str.__add__, st.sampled_from(_NAME_FIRST), st.text(alphabet=_NAME_REST, max_size=10))
     return st.sampled_from(_NAME_SPECIMENS) | drawn
 
 
-@lru_cache(maxsize=None)
+@cache
 def header_names() -> st.SearchStrategy[str]:
     """RFC 9110 tokens, as validate requires."""
     token = string.ascii_letters + string.digits + "!#$%&'*+.^_`|~-"
     return st.sampled_from(("Host", "X-Tenant", "and", "present", "nocase")) | st.text(token, min_size=1, max_size=12)
 
 
-@lru_cache(maxsize=None)
+@cache
 def header_values() -> st.SearchStrategy[str]:
     """No CR, LF or NUL: validate refuses them (header injection)."""
     return hostile_text().filter(lambda s: not any(ch in s for ch in "\r\n\0"))
@@ -108,19 +113,19 @@ def header_values() -> st.SearchStrategy[str]:
 
 # ------------------------------------------------------------------------------ numbers, hosts
 
-@lru_cache(maxsize=None)
+@cache
 def durations() -> st.SearchStrategy[int]:
     """Milliseconds: round values in every unit, and odd ones."""
     units = (1, 1000, 60_000, 3_600_000, 86_400_000)
     return st.one_of(st.builds(int.__mul__, st.integers(0, 120), st.sampled_from(units)), st.integers(0, 10**9))
 
 
-@lru_cache(maxsize=None)
+@cache
 def ports() -> st.SearchStrategy[int]:
     return st.sampled_from((1, 53, 80, 443, 8080, 65535)) | st.integers(1, 65535)
 
 
-@lru_cache(maxsize=None)
+@cache
 def hostnames() -> st.SearchStrategy[str]:
     """Host names the reader's parse_address accepts, keyword-like ones included."""
     label = st.text(string.ascii_lowercase + string.digits + "_-", min_size=1, max_size=8).filter(
@@ -129,20 +134,20 @@ def hostnames() -> st.SearchStrategy[str]:
     return st.sampled_from(("localhost", "echo-web1", "path", "and", "tg-net", "Echo_Web")) | dotted
 
 
-@lru_cache(maxsize=None)
+@cache
 def hosts() -> st.SearchStrategy[str]:
     """Host names, IPv4 and IPv6 addresses (IPv6 without brackets, as the IR holds them)."""
     return hostnames() | st.ip_addresses().map(str)
 
 
-@lru_cache(maxsize=None)
+@cache
 def cidrs() -> st.SearchStrategy[str]:
     v4 = st.builds("{}/{}".format, st.ip_addresses(v=4), st.integers(0, 32))
     v6 = st.builds("{}/{}".format, st.ip_addresses(v=6), st.integers(0, 128))
     return st.one_of(st.ip_addresses().map(str), v4, v6)
 
 
-@lru_cache(maxsize=None)
+@cache
 def regexes() -> st.SearchStrategy[str]:
     """Regexes that compile: realistic ones and escaped hostile text."""
     realistic = st.sampled_from((r"\.php$", r"^/api/v[0-9]+/", r"(?i)^/static/.*\.(css|js)$", r"^/a b$",
@@ -168,7 +173,7 @@ class Vocabulary:
     host_regexes: st.SearchStrategy[str]
 
 
-@lru_cache(maxsize=None)
+@cache
 def vocabulary(hostile: bool = False, allow_nul: bool = False) -> Vocabulary:
     text = hostile_text(allow_nul=allow_nul)
     if hostile:
@@ -221,7 +226,7 @@ def bind_action(action, upstream_names: list[str]):
 
 # ------------------------------------------------------------------------------ conditions
 
-@lru_cache(maxsize=None)
+@cache
 def matchers(hostile: bool = False, allow_nul: bool = False, *, http: bool = True) -> st.SearchStrategy:
     """One matcher of any kind; ``http=False`` keeps to those valid in tcp mode."""
     vocab = vocabulary(hostile, allow_nul)
@@ -254,7 +259,7 @@ def matchers(hostile: bool = False, allow_nul: bool = False, *, http: bool = Tru
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def conditions(hostile: bool = False, allow_nul: bool = False, *, http: bool = True,
                max_leaves: int = 5) -> st.SearchStrategy:
     """A condition tree over matchers and placeholder ACL references (see ``bind_condition``).
@@ -272,7 +277,7 @@ def conditions(hostile: bool = False, allow_nul: bool = False, *, http: bool = T
 
 # ------------------------------------------------------------------------------ actions
 
-@lru_cache(maxsize=None)
+@cache
 def actions(hostile: bool = False, allow_nul: bool = False, *, http: bool = True) -> st.SearchStrategy:
     """Use a placeholder upstream (see ``bind_action``), deny, or in http mode redirect/return."""
     text = vocabulary(hostile, allow_nul).text
@@ -294,19 +299,19 @@ def actions(hostile: bool = False, allow_nul: bool = False, *, http: bool = True
 
 # ------------------------------------------------------------------------------ frontends
 
-@lru_cache(maxsize=None)
+@cache
 def listens(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[ir.Listen]:
     text = vocabulary(hostile, allow_nul).text
     tls = st.none() | st.builds(ir.Tls, cert=text, key=st.none() | text)
     return st.builds(ir.Listen, address=st.none() | hosts(), port=ports(), tls=tls, default_server=st.booleans())
 
 
-@lru_cache(maxsize=None)
+@cache
 def timeouts(keys: tuple[str, ...]) -> st.SearchStrategy[ir.Timeouts]:
     return st.fixed_dictionaries({}, optional={key: durations() for key in keys}).map(lambda d: ir.Timeouts(**d))
 
 
-@lru_cache(maxsize=None)
+@cache
 def stats(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[ir.Stats]:
     text = vocabulary(hostile, allow_nul).text
     # The DSL writes a user as one "user:password" word, so a user name holds no ':'.
@@ -315,7 +320,7 @@ def stats(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[i
                      users=st.lists(user, max_size=2), realm=st.none() | text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def header_ops(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[ir.HeaderOp]:
     vocab = vocabulary(hostile, allow_nul)
     return st.one_of(
@@ -325,7 +330,7 @@ def header_ops(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrat
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def raw_texts() -> st.SearchStrategy[str]:
     """Raw text the DSL can hold: no NUL, no \"\"\", not ending in a quote, a space or a tab."""
     text = hostile_text(max_size=40)
@@ -335,7 +340,7 @@ def raw_texts() -> st.SearchStrategy[str]:
 CONFIG_RAW_CONTEXTS = {"nginx": ("main", "http", "stream", None), "haproxy": ("global", "defaults", "sections", None)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def raws(*, top_level: bool = False) -> st.SearchStrategy[ir.Raw]:
     """Raw blocks; on the config (``top_level``) with a context that fits their target."""
     def for_target(target):
@@ -389,7 +394,7 @@ def frontends(draw, name: str, upstream_modes: dict[str, str], default_mode: str
 
 # ------------------------------------------------------------------------------ upstreams
 
-@lru_cache(maxsize=None)
+@cache
 def balances(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[ir.Balance]:
     """Every algorithm, each with only the settings it takes."""
     # The reader tells the flag "consistent" from a key name by its unquoted text, so a key
@@ -404,7 +409,7 @@ def balances(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrateg
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def servers(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[ir.Server]:
     vocab = vocabulary(hostile, allow_nul)
     return st.builds(
@@ -416,7 +421,7 @@ def servers(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def health_checks(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[ir.HealthCheck]:
     text = vocabulary(hostile, allow_nul).text
     http = st.builds(ir.HttpCheck, method=st.sampled_from(("GET", "HEAD", "OPTIONS")) | upper_stable(text),
@@ -426,7 +431,7 @@ def health_checks(hostile: bool = False, allow_nul: bool = False) -> st.SearchSt
                      timeout=st.none() | durations(), http=st.none() | http)
 
 
-@lru_cache(maxsize=None)
+@cache
 def passives() -> st.SearchStrategy[ir.Passive]:
     """At least one setting: a passive line with none says nothing."""
     return st.one_of(
@@ -455,12 +460,12 @@ def upstreams(draw, name: str, mode: str | None, resolver_names: list[str],
 
 # ------------------------------------------------------------------------------ the config
 
-@lru_cache(maxsize=None)
+@cache
 def nameservers(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[ir.Nameserver]:
     return st.builds(ir.Nameserver, name=vocabulary(hostile, allow_nul).names, address=hosts(), port=ports())
 
 
-@lru_cache(maxsize=None)
+@cache
 def logs(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[ir.Log]:
     """Facility and level are positional: a level comes with a facility."""
     word = st.sampled_from(("local0", "info", "and")) | vocabulary(hostile, allow_nul).text
@@ -473,7 +478,7 @@ def logs(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[ir
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def defaults() -> st.SearchStrategy[ir.Defaults]:
     plain = st.just(ir.Defaults())
     return plain | st.builds(ir.Defaults, mode=st.sampled_from(("http", "tcp")), timeouts=timeouts(TIMEOUT_KEYS),
@@ -508,8 +513,13 @@ def configs(draw, *, hostile: bool = False, allow_nul: bool = False, comments: b
 
 
 def add_comments(draw, cfg: ir.Config) -> None:
-    """Comments on about one node in six, hostile ones included: a line break in a comment
-    must not let the rest of it be read as configuration."""
-    some_comments = st.lists(hostile_text(max_size=12), min_size=1, max_size=2)
-    for node in ir.iter_nodes(cfg):
-        node.comments = draw(some_comments) if draw(st.integers(0, 5)) == 0 else []
+    """Comments on a few nodes anywhere in the tree, hostile ones included: a line break in a
+    comment must not let the rest of it be read as configuration. (One draw per comment, not
+    one per node: drawing per node made generation a third slower.)"""
+    nodes = list(ir.iter_nodes(cfg))
+    comments = draw(st.lists(st.lists(hostile_text(max_size=12), min_size=1, max_size=2), max_size=6))
+    placement = draw(st.randoms(use_true_random=False))
+    for node in nodes:
+        node.comments = []
+    for texts in comments:
+        placement.choice(nodes).comments.extend(texts)

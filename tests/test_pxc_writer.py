@@ -10,16 +10,16 @@ import sys
 import textwrap
 
 import pytest
-from hypothesis import given, settings
-
 from golden_cases import case_ids, cases
+from hypothesis import given, settings
+from strategies import NASTY, configs
+
 from proxyc import ir
 from proxyc.diagnostics import ProxycError
 from proxyc.dialects.pxc.reader import load, read, unquote
 from proxyc.dialects.pxc.writer import format_text, quote, write, write_with_diagnostics
 from proxyc.grammar_file import grammar_text
 from proxyc.validate import validate
-from strategies import NASTY, configs
 
 
 def dedent(text: str) -> str:
@@ -82,7 +82,7 @@ def test_any_config_round_trips_exactly(cfg):
     assert write(cfg.model_copy(deep=True)) == text  # deterministic
 
 
-@settings(max_examples=100, derandomize=True, deadline=None)
+@settings(max_examples=60, derandomize=True, deadline=None)
 @given(configs())
 def test_valid_configs_validate_and_round_trip(cfg):
     """The default strategy gives configs that pass validation (other tests rely on it)."""
@@ -350,7 +350,8 @@ def test_every_nasty_string_survives_in_every_kind_of_position(value):
         upstreams=[ir.Upstream(name=value, servers=[ir.Server(name=value, host="h", cookie=value)])],
     )
     text = round_trip(cfg)
-    assert len(re.findall(r"^frontend ", text, re.M)) == 1 and len(re.findall(r"^upstream ", text, re.M)) == 1
+    blocks = re.findall(r"^(frontend|upstream) ", text, re.MULTILINE)
+    assert blocks == ["frontend", "upstream"]
 
 
 def test_a_value_cannot_end_a_statement_or_open_a_block():
