@@ -154,17 +154,33 @@ def _cleanly_convertible_corpus() -> list[Path]:
     return clean
 
 
-def test_corpus_nginx_configs_that_convert_cleanly_route_the_same_on_both():
+# Divergences verify found in the HAProxy writer's output, reported to its owner. strict: when
+# the writer is fixed the test fails until the mark is removed.
+KNOWN_DIVERGENCES = {
+    "h5bp-location-security-file-access.conf":
+        "HAProxy normalize-uri lacks path-strip-dot and decodes only unreserved escapes: "
+        "'/.' and '/x%23%23' route differently from nginx, and the writer does not report it",
+}
+
+CLEAN_CORPUS = _cleanly_convertible_corpus()
+
+
+def test_the_corpus_has_cleanly_convertible_configs():
+    assert len(CLEAN_CORPUS) >= 5, [p.name for p in CLEAN_CORPUS]
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(reason=KNOWN_DIVERGENCES[p.name], strict=True))
+    if p.name in KNOWN_DIVERGENCES else p
+    for p in CLEAN_CORPUS], ids=[p.stem for p in CLEAN_CORPUS])
+def test_corpus_nginx_config_that_converts_cleanly_routes_the_same_on_both(path):
     _need("nginx")
     _need("haproxy")
     from proxyc.loading import load_file
 
-    clean = _cleanly_convertible_corpus()
-    assert len(clean) >= 5, [p.name for p in clean]
-    for path in clean:
-        cfg, _, _, _ = load_file(path, "nginx")
-        report = verify_config(cfg, "both", file=str(path))
-        assert report.ok, report.to_text()
+    cfg, _, _, _ = load_file(path, "nginx")
+    report = verify_config(cfg, "both", file=str(path))
+    assert report.ok, report.to_text()
 
 
 # ------------------------------------------------------------------ the CLI entry point
