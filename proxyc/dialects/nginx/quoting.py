@@ -14,6 +14,7 @@ characters; every other backslash is kept as it is. ``quote`` inverts exactly th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 DOLLAR_VAR = "pxc_dollar"  # geo $pxc_dollar { default "$"; }: a literal "$" in expanded strings
 
@@ -159,43 +160,49 @@ def regex_problem(pattern: str) -> str | None:
 
 def raw_block_problem(raw: str) -> str | None:
     """Raw nginx text must be complete statements: balanced braces and nothing unterminated,
-    so it can neither close the block it is placed in nor swallow the directive after it.
-    Scans like nginx's tokenizer: ``#`` starts a comment only where a token could start."""
-    depth, pending, token_start, i, n = 0, False, True, 0, len(raw)
-    while i < n:
-        ch = raw[i]
-        if ch in "\"'" and token_start:
-            end = _closing_quote(raw, i)
-            if end < 0:
-                return "raw nginx text has an unclosed quote"
-            pending, token_start, i = True, False, end + 1
-            continue
-        if ch == "#" and token_start:
-            nl = raw.find("\n", i)
-            i = n if nl < 0 else nl
-            continue
-        if ch == "\\":
-            pending, token_start, i = True, False, i + 2
-            continue
-        token_start = ch.isspace() or ch in ";{}"
-        if ch == "{":
-            depth, pending = depth + 1, False
-        elif ch == "}":
-            if pending:
-                return "raw nginx text has a directive without ';' before '}'"
-            depth -= 1
-            if depth < 0:
-                return "raw nginx text closes a block it did not open"
-        elif ch == ";":
-            pending = False
-        elif not ch.isspace():
-            pending = True
-        i += 1
+    so it can neither close the block it is placed in nor swallow the directive after it."""
+    depth, pending = 0, False
+    try:
+        for token in _structure(raw):
+            if token == "{":
+                depth, pending = depth + 1, False
+            elif token == "}":
+                if pending:
+                    return "raw nginx text has a directive without ';' before '}'"
+                depth -= 1
+                if depth < 0:
+                    return "raw nginx text closes a block it did not open"
+            else:
+                pending = token != ";"
+    except ValueError as exc:
+        return str(exc)
     if depth:
         return "raw nginx text leaves a block open"
     if pending:
         return "raw nginx text ends in a directive without ';'"
     return None
+
+
+def _structure(raw: str) -> Iterator[str]:
+    """``{``, ``}``, ``;`` and ``word`` for each token, as nginx's tokenizer sees them: quotes
+    and ``#`` comments count only where a token can start, a backslash escapes one character."""
+    i, n, token_start = 0, len(raw), True
+    while i < n:
+        ch = raw[i]
+        if token_start and ch in "\"'":
+            i = _closing_quote(raw, i) + 1
+            token_start = False
+            yield "word"
+        elif token_start and ch == "#":
+            nl = raw.find("\n", i)
+            i = n if nl < 0 else nl
+        else:
+            if ch in "{};":
+                yield ch
+            elif not ch.isspace() and token_start:
+                yield "word"
+            token_start = ch.isspace() or ch in "{};"
+            i += 2 if ch == "\\" else 1
 
 
 def _closing_quote(raw: str, start: int) -> int:
@@ -207,4 +214,4 @@ def _closing_quote(raw: str, start: int) -> int:
         if raw[i] == quote_char:
             return i
         i += 1
-    return -1
+    raise ValueError("raw nginx text has an unclosed quote")

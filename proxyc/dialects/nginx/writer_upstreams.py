@@ -93,7 +93,7 @@ class UpstreamWriter:
 
     def _make_plan(self, up: ir.Upstream, context: Context) -> UpstreamPlan:
         plan = UpstreamPlan(up, context)
-        self._report_unsupported(up, context)
+        self._report_unsupported(up)
         resolver = self._resolver(up)
         if resolver is not None:
             plan.dns = self._dns_target(up, resolver, context)
@@ -123,7 +123,7 @@ class UpstreamWriter:
                              "is resolved once at start-up instead")
         return found
 
-    def _report_unsupported(self, up: ir.Upstream, context: Context) -> None:
+    def _report_unsupported(self, up: ir.Upstream) -> None:
         if up.health is not None or any(s.check for s in up.servers):
             self.diags.warning((up.health or up).span, "P001",
                                "nginx (open source) has no active health checks: servers are only "
@@ -185,7 +185,7 @@ class UpstreamWriter:
             return None
         return lit({"header": "$http_", "cookie": "$cookie_", "param": "$arg_"}[bal.key] + name)
 
-    def _address(self, up: ir.Upstream, srv: ir.Server, context: Context) -> str | None:
+    def _address(self, srv: ir.Server, context: Context) -> str | None:
         if srv.port is None and context == "stream":
             self.diags.error(srv.span, "P001", f"server {srv.name!r} has no port: a TCP upstream in nginx "
                              "needs one; it is left out of the nginx output")
@@ -197,7 +197,7 @@ class UpstreamWriter:
         return address
 
     def _server_args(self, up: ir.Upstream, srv: ir.Server, context: Context) -> list[Tok] | None:
-        address = self._address(up, srv, context)
+        address = self._address(srv, context)
         if address is None:
             return None
         args = [word(address)]
@@ -234,7 +234,7 @@ class UpstreamWriter:
         for srv in up.servers:
             if srv.backup or srv.down or srv.weight == 0:
                 continue
-            address = self._address(up, srv, context)
+            address = self._address(srv, context)
             if address is not None:
                 choices.append((address, srv.weight))
         return DnsTarget(self._dns_variable(up.name), resolver, choices)
