@@ -10,6 +10,11 @@ Guarantees, checked by tests/test_pxc_writer.py on every example and on generate
   escaped. A value can therefore never end a statement, open or close a block, start a comment
   or be taken for a keyword. (The reader unquotes every word before interpreting it, so a
   number-looking string such as ``"200"`` may stay bare: quoting it would not change its meaning.)
+  Words of the IR's closed vocabularies (modes, algorithms, timeout names, raw targets and
+  contexts) are written bare even where they equal a keyword (``mode http``): the grammar takes
+  them where it expects no keyword, and the round-trip tests read back every one of them.
+  Keywords are quoted as values wherever they stand, not only where the parser would take them
+  as keywords (``frontend "http"``): simple and safe, at the cost of some quotes.
 
 Layout: top-level ``log`` lines, config-level ``raw`` blocks, ``resolvers``, ``defaults``,
 frontends, upstreams (IR order within each kind); 4-space indentation; one blank line between
