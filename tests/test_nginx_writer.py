@@ -482,7 +482,7 @@ def test_portability_diagnostics_are_located():
     slow = found[("P001", "warning", 10)]
     assert "slow start" in slow.message
     assert_located(PORTABILITY, slow, "a 10.0.0.1:80 check slow_start")
-    backup = found[("P001", "error", 15)]
+    backup = found[("P001", "warning", 15)]
     assert "backup" in backup.message
     assert_located(PORTABILITY, backup, "b 10.0.0.2:80 backup")
     assert len(diags) == 4

@@ -102,9 +102,12 @@ class UpstreamWriter:
         forbids_backup = up.balance.algorithm in _NO_BACKUP and plan.balance != []
         for srv in up.servers:
             if srv.backup and forbids_backup:
-                self.diags.error(srv.span, "P001",
-                                 f"nginx rejects backup servers with balance {up.balance.algorithm}; "
-                                 f"server {srv.name!r} is left out of the nginx output")
+                # Lossy, not wrong: the output is valid and routes the same while a primary is
+                # up. A warning like every other loss; --strict refuses it.
+                self.diags.warning(srv.span, "P001",
+                                   f"nginx rejects backup servers with balance {up.balance.algorithm}; "
+                                   f"server {srv.name!r} is left out of the nginx output, so nginx answers "
+                                   "502 when every primary is down")
                 continue
             args = self._server_args(up, srv, context)
             if args is not None:
