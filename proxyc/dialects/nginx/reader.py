@@ -119,11 +119,11 @@ class _Reader:
         if kind == "main":
             self._main(stmts)
         elif kind == "http":
-            self.ledger.note(stmts[0], "no http block: the file is read as the contents of one", code="I002")
+            self.ledger.note(stmts[0], "no http block: the file is read as the contents of one")
             self._http(stmts)
         elif stmts:
             self.ledger.note(stmts[0], "no server block: the file is read as the body of one (listening on *:80, "
-                             "nginx's default)", code="I002")
+                             "nginx's default)")
             self._http([_implicit_server(stmts, display)])
         self._finish()
         return self.cfg
