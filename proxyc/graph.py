@@ -335,7 +335,7 @@ def to_svg(dot_source: str) -> str:
     if dot is None:
         raise GraphvizMissing()
     try:
-        done = subprocess.run([dot, "-Tsvg"], input=dot_source, capture_output=True, text=True,
+        done = subprocess.run([dot, "-Tsvg"], check=False, input=dot_source, capture_output=True, text=True,
                               timeout=DOT_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"dot did not finish within {DOT_TIMEOUT} s") from None

@@ -49,7 +49,7 @@ SETTLE_GAP = 0.1  # between least-connections requests  # several scratch health
 Note = Callable[[str], None]
 
 
-def run_balance_checks(live: "LiveProxy", probes: dict[str, "Probe"], note: Note) -> list[Check]:
+def run_balance_checks(live: LiveProxy, probes: dict[str, Probe], note: Note) -> list[Check]:
     checks: list[Check] = []
     for name, probe in probes.items():
         if live.out_of_time():
@@ -66,7 +66,7 @@ def run_balance_checks(live: "LiveProxy", probes: dict[str, "Probe"], note: Note
 class _Pool:
     """One upstream on the live proxy: its stubs and a request that reaches it."""
 
-    def __init__(self, live: "LiveProxy", upstream: ir.Upstream, probe: "Probe"):
+    def __init__(self, live: LiveProxy, upstream: ir.Upstream, probe: Probe):
         self.live, self.upstream, self.probe = live, upstream, probe
         usable = [s for s in upstream.servers if not s.down and s.weight > 0]
         self.primaries = [s for s in usable if not s.backup]
@@ -81,14 +81,14 @@ class _Pool:
     def check(self, name: str, status: str, detail: str) -> Check:
         return Check(self.upstream.name, name, status, detail)
 
-    def send(self, probe: "Probe | None" = None) -> str:
+    def send(self, probe: Probe | None = None) -> str:
         """The identity of the stub that answered, else a short description of the answer."""
         answer = self.live.send(probe or self.probe)
         if answer.stub is not None:
             return answer.stub
         return f"status {answer.status}" if answer.error is None else "no answer"
 
-    def serve(self, n: int, probe: "Probe | None" = None, gap: float = 0.0) -> list[str]:
+    def serve(self, n: int, probe: Probe | None = None, gap: float = 0.0) -> list[str]:
         outcomes = []
         for i in range(n):
             if gap and i:
@@ -96,7 +96,7 @@ class _Pool:
             outcomes.append(self.send(probe))
         return outcomes
 
-    def reaches_pool(self, probe: "Probe") -> bool:
+    def reaches_pool(self, probe: Probe) -> bool:
         decision = self.live.predict(probe)
         return decision.upstream is not None and decision.upstream.name == self.upstream.name
 
@@ -240,7 +240,7 @@ def _key_kind(balance: ir.Balance) -> str:
             "param": f"{balance.key_name} parameters"}.get(balance.key or "uri", "keys")
 
 
-def _key_variants(pool: _Pool) -> list[tuple[str, "Probe"]]:
+def _key_variants(pool: _Pool) -> list[tuple[str, Probe]]:
     """Requests that differ only in what the upstream hashes."""
     balance, base = pool.upstream.balance, pool.probe
     out = []

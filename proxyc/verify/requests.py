@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 
 from .. import ir
 
-try:  # the regex parser behind ``re``; public name differs across Python versions
+try:  # the regex parser behind ``re``; its module name differs across Python versions
     import re._parser as _sre_parse  # type: ignore[import-not-found]
-    from re import _constants as _sre  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants as _sre  # type: ignore[no-redef]
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 DEFAULT_HOST = "localhost"

@@ -12,6 +12,7 @@ Traffic only ever goes to 127.0.0.0/8: the original server addresses are never c
 """
 from __future__ import annotations
 
+import http.client
 import re
 import socket
 import ssl
@@ -23,7 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import ir
-from ..routing import Decision, Request, RoutingError, describe_action, describe_rule, route
+from ..routing import (
+    Decision,
+    Request,
+    RoutingError,
+    describe_action,
+    describe_rule,
+    route,
+)
 from .balance import run_balance_checks
 from .loopback import listens_to_loopback, servers_to_loopback
 from .report import Mismatch, TargetReport, VerifyReport
@@ -109,9 +117,8 @@ class LiveProxy:
             if probe.tcp:
                 return _tcp_exchange(port, probe)
             return _http_exchange(port, probe)
-        except (OSError, ssl.SSLError, ValueError) as exc:
-            return Answer(error=f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # http.client's parse errors: a garbled answer is an answer too
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # ssl.SSLError is an OSError
+            # Refused, reset, timed out or garbled: that is the answer this request got.
             return Answer(error=f"{type(exc).__name__}: {exc}")
 
     def predict(self, probe: Probe) -> Decision:
@@ -186,8 +193,6 @@ def _http_exchange(port: int, probe: Probe) -> Answer:
 def _https_get(port: int, probe: Probe, source: str | None) -> tuple[int, dict[str, str], bytes]:
     """``http_get`` over TLS: the scratch certificate is self-signed, so verification is off;
     the connection still only goes to 127.0.0.1."""
-    import http.client
-
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -301,7 +306,7 @@ def _fast_health_checks(cfg: ir.Config) -> None:
         up.health = health
 
 
-_WORKER_PROCESSES = re.compile(r"^(\s*)worker_processes\s+[^;]*;", re.M)
+_WORKER_PROCESSES = re.compile(r"^(\s*)worker_processes\s+[^;]*;", re.MULTILINE)
 
 
 def single_worker(nginx_text: str) -> str:
@@ -363,7 +368,7 @@ class _ProxyFailed(RuntimeError):
     pass
 
 
-def _start_proxy(target: str, text: str, workdir: Path, ports: list[int]) -> "_Started":
+def _start_proxy(target: str, text: str, workdir: Path, ports: list[int]) -> _Started:
     from .procs import run_haproxy, run_nginx
 
     if target == "nginx":
