@@ -606,7 +606,9 @@ def test_stream_becomes_tcp_frontends_and_upstreams():
     assert [cond_text(r.condition) for r in pg.rules] == ["source 192.0.2.0/24"]
     assert redis.default == ir.UseUpstream(upstream="10.0.5.1")
     up = cfg.upstream("pg")
-    assert up.balance.algorithm == "least_conn" and up.timeouts == ir.Timeouts(connect=3000, server=3_600_000)
+    assert up.balance.algorithm == "least_conn" and up.timeouts == ir.Timeouts(server=3_600_000)
+    # stream-level settings of a tcp-only config are its defaults, as http-level ones are
+    assert cfg.defaults.timeouts == ir.Timeouts(connect=3000)
     assert cfg.upstream("10.0.5.1").servers == [ir.Server(name="s1", host="10.0.5.1", port=6379)]
 
 
@@ -762,3 +764,27 @@ def test_main_file_made_of_includes_is_read_as_main(tmp_path):
     (tmp_path / "nginx.conf").write_text("include base.conf;\n")
     cfg, diags = read_file(str(tmp_path / "nginx.conf"))
     assert [fe.name for fe in cfg.frontends] == ["http_80"] and not codes_at(diags, "I002")
+
+
+@pytest.mark.parametrize("example", ["nginx-lab1-round-robin.pxc", "nginx-lab3-weighted.pxc", "tcp-database.pxc"])
+def test_what_the_nginx_writer_writes_reads_back(example):
+    """pxc → nginx (the writer) → IR (this reader): what nginx can hold comes back. Health
+    checks are dropped by the writer (nginx OSS has none), so they are left out of the compare."""
+    from proxyc.dialects.nginx.writer import write
+
+    expected = load((ROOT / "examples" / example).read_text(), example)
+    text, _ = write(expected)
+    cfg, diags = read_ok(text, "written.conf")
+    without_checks = anonymised(expected)
+    for up in without_checks.upstreams:
+        up.health = None
+        for server in up.servers:
+            server.check = False
+    assert anonymised(cfg) == without_checks
+
+
+def test_stub_status_at_the_root_is_the_whole_frontend():
+    cfg, diags = read_ok(http("server { listen 8404; location / { stub_status; } }"))
+    fe = cfg.frontends[0]
+    assert (fe.stats, fe.default, fe.rules) == (ir.Stats(uri="/"), None, [])
+    assert not codes_at(diags, "I002")

@@ -110,6 +110,7 @@ class _Reader:
         self.upstreams: list[ir.Upstream] = []
         self.http_servers: list[ServerBlock] = []
         self.stream_servers: list[StreamServer] = []
+        self.stream_levels: list[Level] = []
         self._resolvers: dict[tuple, tuple[ir.Resolver, Stmt, Level]] = {}
         self._stream_reader = StreamReader(ledger, self.names, self.frontend_names, self._resolver)
         self._server_reader = ServerReader(ledger, self.names, self._resolver)
@@ -214,6 +215,7 @@ class _Reader:
     # -- stream ------------------------------------------------------------------------------
     def _stream(self, block: list[Stmt]) -> None:
         level = Level(None, "stream")
+        self.stream_levels.append(level)
         items = list(expand_includes(block, self.ledger, STREAM_HANDLED, self._raw_keeper("stream")))
         duplicates = []
         for item in items:
@@ -298,19 +300,27 @@ class _Reader:
         by_name = {u.name: u for u in self.upstreams}
         http = HttpFrontends(self.ledger, self.frontend_names).build(self.http_servers)
         upstream_timeouts(self.http_servers, by_name, self.ledger)
-        stream = self._stream_reader.frontends(self.stream_servers, by_name)
+        tcp_only = bool(self.stream_servers) and not http
+        defaults_level = self.stream_levels[0] if tcp_only and len(self.stream_levels) == 1 else None
+        stream = self._stream_reader.frontends(self.stream_servers, by_name, defaults_level)
         self.cfg.frontends = http + stream
         self.cfg.upstreams = self.upstreams
         self._resolver_timeouts()
-        if stream and not http:
-            self._all_tcp()
+        if tcp_only:
+            self._all_tcp(defaults_level)
 
-    def _all_tcp(self) -> None:
-        """Only stream servers: tcp is the defaults' mode rather than every section's."""
+    def _all_tcp(self, stream_level: Level | None) -> None:
+        """Only stream servers: tcp is the defaults' mode rather than every section's, and the
+        stream block's timeouts are the defaults' (as http's are in an http config)."""
         self.cfg.defaults.mode = "tcp"
         for node in [*self.cfg.frontends, *self.cfg.upstreams]:
             if node.mode == "tcp":
                 node.mode = None
+        if stream_level is None:
+            return
+        timeouts = self.cfg.defaults.timeouts
+        timeouts.connect = duration_of(stream_level.value("proxy_connect_timeout")[0])
+        timeouts.client = timeouts.server = duration_of(stream_level.value("proxy_timeout")[0])
 
 
 def _fragment_kind(stmts: list[Stmt]) -> str:

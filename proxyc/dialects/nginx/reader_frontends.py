@@ -89,11 +89,12 @@ class HttpFrontends:
             routes = entry.server.routes
             for rule in routes.rules:
                 fe.rules.append(_copy_rule(rule, all_of(ref, rule.condition)))
-            fe.rules.append(ir.Rule(condition=ref, action=routes.fallthrough.model_copy(),
-                                    span=entry.server.stmt.span))
+            if routes.fallthrough is not None:
+                fe.rules.append(ir.Rule(condition=ref, action=routes.fallthrough.model_copy(),
+                                        span=entry.server.stmt.span))
         routes = group.default.routes
         fe.rules += [_copy_rule(rule, rule.condition) for rule in routes.rules]
-        fe.default = routes.fallthrough.model_copy()
+        fe.default = routes.fallthrough.model_copy() if routes.fallthrough is not None else None
 
     def _stats(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
         for server in group.servers:

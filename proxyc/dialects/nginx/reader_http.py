@@ -117,7 +117,7 @@ class Proxied:
 @dataclass
 class ServerRoutes:
     rules: list[ir.Rule]
-    fallthrough: ir.models.Action  # for requests no rule takes
+    fallthrough: ir.models.Action | None  # for requests no rule takes; None: the stats page has them
     proxied: list[Proxied] = field(default_factory=list)
     served: list[tuple[Stmt, Level]] = field(default_factory=list)  # every route, for response headers
     stats: list[Location] = field(default_factory=list)
@@ -277,10 +277,14 @@ class ServerReader:
     def _routes(self, server: ServerBlock) -> ServerRoutes:
         routes = ServerRoutes(rules=[], fallthrough=placeholder(STATIC_STATUS, server.stmt.span))
         routes.rules += self._rewrite_phase(server.rewrites, None, server.level, server)[0]
-        for entry in order(server.locations):
+        entries = order(server.locations)
+        for entry in entries:
             routes.rules += self._location_rules(entry.condition, entry.location, server, routes)
         if routes.rules and routes.rules[-1].condition is None:
             routes.fallthrough = routes.rules.pop().action
+            return routes
+        if entries and entries[-1].condition is None and entries[-1].location in routes.stats:
+            routes.fallthrough = None  # "location / { stub_status; }": every request gets the stats page
             return routes
         # No location matched: nginx serves files with the server's own settings.
         access, denies_all = access_rules(server.level.array("access"), self.ledger, None)

@@ -95,17 +95,20 @@ class StreamReader:
         return self.names.implicit("stream", target.host, target.port, stmt.span, mode="tcp")
 
     # -- frontends ---------------------------------------------------------------------------
-    def frontends(self, servers: list[StreamServer], upstreams: dict[str, ir.Upstream]) -> list[ir.Frontend]:
+    def frontends(self, servers: list[StreamServer], upstreams: dict[str, ir.Upstream],
+                   defaults_level: Level | None) -> list[ir.Frontend]:
+        """``defaults_level``: the stream level whose timeouts went to the IR defaults (a config
+        with no http frontends), so that only what a server block sets itself is repeated."""
         out = []
         for group in group_sockets([(s, s.listens) for s in servers]):
             for extra in group.servers[1:]:
                 self.ledger.invalid(extra.stmt, "duplicate listen in stream: this server block is never used")
-            out.append(self._frontend(group.default, group.listens))
-        self._upstream_timeouts(servers, upstreams)
+            out.append(self._frontend(group.default, group.listens, defaults_level))
+        self._upstream_timeouts(servers, upstreams, defaults_level)
         self._report_raw(servers)
         return out
 
-    def _frontend(self, server: StreamServer, listens: list[ListenSpec]) -> ir.Frontend:
+    def _frontend(self, server: StreamServer, listens: list[ListenSpec], defaults_level: Level | None) -> ir.Frontend:
         fe = ir.Frontend(name=self.frontend_names.name("tcp", listens[0]), mode="tcp", span=server.stmt.span,
                          comments=list(server.stmt.comments))
         fe.listens = [ir.Listen(address=spec.address, port=spec.port, tls=self._tls(server, spec),
@@ -117,7 +120,7 @@ class StreamReader:
             fe.default = ir.UseUpstream(upstream=server.upstream, span=server.proxy_pass.span)
         else:
             fe.default = placeholder(HANDLER_STATUS, server.stmt.span)
-        fe.timeouts.client = duration_of(server.level.value("proxy_timeout")[0])
+        fe.timeouts.client = duration_of(_below(server.level, "proxy_timeout", defaults_level))
         fe.raw = [ir.Raw(target="nginx", text=stmt.text(), span=stmt.span) for stmt in server.unknown]
         return fe
 
@@ -132,13 +135,14 @@ class StreamReader:
         return ir.Tls(cert=certs[0].args[0], key=keys[0].args[0] if keys and keys[0].args else None,
                       span=certs[0].span)
 
-    def _upstream_timeouts(self, servers: list[StreamServer], upstreams: dict[str, ir.Upstream]) -> None:
+    def _upstream_timeouts(self, servers: list[StreamServer], upstreams: dict[str, ir.Upstream],
+                           defaults_level: Level | None) -> None:
         for key, field_name in (("proxy_timeout", "server"), ("proxy_connect_timeout", "connect")):
             seen: dict[str, Stmt | None] = {}
             for server in servers:
                 if server.upstream is None:
                     continue
-                stmt = server.level.value(key)[0]
+                stmt = _below(server.level, key, defaults_level)
                 first = seen.setdefault(server.upstream, stmt)
                 if duration_of(first) != duration_of(stmt):
                     self.ledger.lossy(stmt or server.stmt, f"{key} for upstream {server.upstream} differs between "
@@ -154,3 +158,9 @@ class StreamReader:
                     continue
                 self.ledger.unsupported(stmt, f"{stmt.name} in a stream server is not modelled; "
                                         "kept as raw nginx text")
+
+
+def _below(level: Level, key: str, defaults_level: Level | None) -> Stmt | None:
+    """The setting in effect, unless it comes from the level that became the defaults."""
+    stmt, where = level.value(key)
+    return None if where is not None and where is defaults_level else stmt
