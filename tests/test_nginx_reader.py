@@ -774,7 +774,7 @@ def test_what_the_nginx_writer_writes_reads_back(example):
 
     expected = load((ROOT / "examples" / example).read_text(), example)
     text, _ = write(expected)
-    cfg, diags = read_ok(text, "written.conf")
+    cfg, _ = read_ok(text, "written.conf")
     without_checks = anonymised(expected)
     for up in without_checks.upstreams:
         up.health = None
