@@ -86,6 +86,32 @@ def test_a_writer_that_swaps_two_routes_is_caught(monkeypatch, target, routing_l
     assert re.search(r"haproxy-lab3-grouped\.pxc:\d+", wrong[0].where)
 
 
+def _rewriting_writer(real_write, old: str, new: str):
+    def write(cfg, target):
+        text, diags = real_write(cfg, target)
+        assert old in text, text
+        return text.replace(old, new), diags
+
+    return write
+
+
+@pytest.mark.parametrize("example,target,old,new,check", [
+    ("nginx-lab3-weighted", "nginx", "weight=60", "weight=20", "weights"),
+    ("nginx-lab3-weighted", "haproxy", "weight 60", "weight 20", "weights"),
+    ("tls-site", "haproxy", "balance leastconn", "balance roundrobin", "least connections"),
+    ("tcp-database", "nginx", "least_conn;", "", "least connections"),
+    ("host-routing", "haproxy", "balance source", "balance roundrobin", "stickiness"),
+])
+def test_a_writer_with_the_wrong_balancing_is_caught(monkeypatch, example, target, old, new, check):
+    _need(target)
+    monkeypatch.setattr(proxyc.api, "write", _rewriting_writer(proxyc.api.write, old, new))
+    path = next(p for p in EXAMPLES if p.stem == example)
+    report = verify_config(_load(path), target, file=str(path))
+    failed = [c for c in report.targets[0].failed_checks if c.name == check]
+    assert failed, report.to_text()
+    assert report.exit_status() == 1
+
+
 # ------------------------------------------------------------------ nine nginx locations, DESIGN §2 order
 
 # nginx:  location = /login {}            location ^~ /static/ {}      location /static/img/ {}
