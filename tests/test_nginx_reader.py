@@ -379,6 +379,26 @@ def test_special_request_headers():
                                             "not imported"))]
 
 
+def test_request_header_values_of_the_client_and_of_their_own():
+    cfg, diags = read_ok(http(
+        "server {\n listen 80;\n proxy_set_header X-Keep $http_x_keep;\n"
+        " proxy_set_header X-Add $http_x_add;\n proxy_set_header X-Add one;\n proxy_set_header X-Add two;\n"
+        " proxy_set_header X-Set a;\n proxy_set_header X-Set b;\n proxy_set_header X-Drop \"\";\n"
+        " proxy_set_header Host example.internal;\n location / { proxy_pass http://10.0.0.1; }\n}"))
+    assert [(h.action, h.name, h.value) for h in cfg.frontends[0].request_headers] == [
+        ("add", "X-Add", "one"), ("add", "X-Add", "two"), ("set", "X-Set", "a"), ("add", "X-Set", "b"),
+        ("delete", "X-Drop", None), ("set", "Host", "example.internal")]
+    assert not codes_at(diags, "I001")
+
+
+def test_response_headers_hidden_and_replaced():
+    cfg, _ = read_ok(http("server {\n listen 80;\n proxy_hide_header X-Powered-By;\n proxy_hide_header Server;\n"
+                          " add_header Server proxy always;\n add_header X-Extra 1 always;\n"
+                          " location / { proxy_pass http://10.0.0.1; }\n}"))
+    assert [(h.action, h.name, h.value) for h in cfg.frontends[0].response_headers] == [
+        ("delete", "X-Powered-By", None), ("set", "Server", "proxy"), ("add", "X-Extra", "1")]
+
+
 def test_response_headers_and_always():
     cfg, diags = read_ok(http("server {\n listen 80;\n add_header X-A a always;\n add_header X-B b;\n"
                               " location / { return 200 ok; }\n}"))
@@ -781,6 +801,23 @@ def test_what_the_nginx_writer_writes_reads_back(example):
         for server in up.servers:
             server.check = False
     assert anonymised(cfg) == without_checks
+
+
+def test_what_the_nginx_writer_writes_routes_the_same_when_shaped_differently():
+    """tls-site.pxc says "redirect ... if always" and names an ACL; nginx has a location / and an
+    exact location. Different IR shapes, same routes and the same settings."""
+    from proxyc.dialects.nginx.writer import write
+
+    expected = load((ROOT / "examples" / "tls-site.pxc").read_text(), "tls-site.pxc")
+    cfg, _ = read_ok(write(expected)[0], "written.conf")
+    # not "/x/../healthz": nginx normalises it to /healthz, the example matches raw paths (the writer says so)
+    requests = [(port, path) for port in (80, 443) for path in ("/", "/healthz", "/healthz/", "/a?b", "/healthzz")]
+    for port, path in requests:
+        assert route(cfg, Request(url=path, port=port)).action == route(expected, Request(url=path, port=port)).action
+    for mine, theirs in zip(cfg.frontends, expected.frontends, strict=True):
+        assert (mine.listens, mine.request_headers, mine.response_headers, mine.forwardfor, mine.timeouts) == (
+            theirs.listens, theirs.request_headers, theirs.response_headers, theirs.forwardfor, theirs.timeouts)
+    assert cfg.defaults == expected.defaults
 
 
 def test_stub_status_at_the_root_is_the_whole_frontend():

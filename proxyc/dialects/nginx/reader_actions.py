@@ -167,67 +167,6 @@ def access_rules(stmts: list[Stmt], ledger: Ledger, condition: Condition | None)
     return rules, False
 
 
-# ------------------------------------------------------------------------------ headers
-
-
-def request_headers(stmts: list[Stmt], ledger: Ledger, scheme: str | None) -> tuple[list[ir.HeaderOp], bool]:
-    """``proxy_set_header`` list → (header operations, forwardfor). ``scheme`` is the
-    frontend's ("http"/"https"), or None when its listeners mix both."""
-    ops: list[ir.HeaderOp] = []
-    forwardfor = False
-    for stmt in stmts:
-        if len(stmt.args) != 2:
-            ledger.invalid(stmt, 'invalid number of arguments in "proxy_set_header" directive')
-            continue
-        name, value = stmt.args
-        lower = name.lower()
-        if lower == "x-forwarded-for" and value in ("$proxy_add_x_forwarded_for", "$remote_addr"):
-            forwardfor = True
-            if value == "$remote_addr":
-                ledger.lossy(stmt, "X-Forwarded-For set to the client address alone; imported as forwardfor, "
-                             "which appends to the client's header", severity="info")
-            else:
-                ledger.converted(stmt)
-        elif lower == "host" and value in ("$host", "$http_host"):
-            ledger.converted(stmt)  # the client's Host goes upstream: what the IR does when nothing is set
-        elif lower == "x-forwarded-proto" and value == "$scheme" and scheme is not None:
-            ops.append(ir.HeaderOp(action="set", name=name, value=scheme, span=stmt.span))
-            ledger.converted(stmt)
-        elif lower in ("upgrade", "connection") and value in ("$http_upgrade", "$connection_upgrade", "upgrade"):
-            ledger.unsupported(stmt, f"{name} {value} passes WebSocket upgrades in nginx; not imported "
-                               "(HAProxy forwards upgrades by itself)", severity="info")
-        elif value == "":
-            ops.append(ir.HeaderOp(action="delete", name=name, span=stmt.span))
-            ledger.converted(stmt)
-        elif "$" in value:
-            ledger.unsupported(stmt, f"proxy_set_header {name} uses nginx variables ({value}); not imported")
-        else:
-            ops.append(ir.HeaderOp(action="set", name=name, value=value, span=stmt.span))
-            ledger.converted(stmt)
-    return ops, forwardfor
-
-
-def response_headers(stmts: list[Stmt], ledger: Ledger) -> list[ir.HeaderOp]:
-    ops: list[ir.HeaderOp] = []
-    for stmt in stmts:
-        args = stmt.args
-        always = args[2:] == ["always"]
-        if len(args) not in (2, 3) or (len(args) == 3 and not always):
-            ledger.invalid(stmt, 'invalid number of arguments in "add_header" directive')
-            continue
-        name, value = args[0], args[1]
-        if "$" in value:
-            ledger.unsupported(stmt, f"add_header {name} uses nginx variables ({value}); not imported")
-            continue
-        ops.append(ir.HeaderOp(action="add", name=name, value=value, span=stmt.span))
-        if always:
-            ledger.converted(stmt)
-        else:
-            ledger.lossy(stmt, "without `always` nginx adds this header to 2xx/3xx responses only; "
-                         "the IR adds it to every response", severity="info")
-    return ops
-
-
 def placeholder(status: int, span: ir.Span | None) -> ir.Return:
     """The action of a route whose content the IR cannot hold (the cause is reported)."""
     return ir.Return(status=status, span=span)

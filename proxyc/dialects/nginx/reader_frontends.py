@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from ... import ir
-from .reader_actions import request_headers, response_headers
 from .reader_conditions import all_of
+from .reader_headers import request_headers, response_headers
 from .reader_http import ServerBlock, duration_of
 from .reader_ledger import Ledger
 from .reader_locations import PREFIX_KINDS
@@ -132,11 +132,11 @@ class HttpFrontends:
         served = [pair for s in group.servers for pair in s.routes.served]
         if served:
             reference_stmt, reference_level = served[-1]
-            fe.response_headers = response_headers(reference_level.array("add_header"), self.ledger)
+            fe.response_headers = _response_headers(reference_level, self.ledger)
             wanted = _dump(fe.response_headers)
             for stmt, level in served:
-                if _dump(response_headers(level.array("add_header"), self.ledger)) != wanted:
-                    self._differs(stmt, "add_header", fe.name, reference_stmt)
+                if _dump(_response_headers(level, self.ledger)) != wanted:
+                    self._differs(stmt, "add_header/proxy_hide_header", fe.name, reference_stmt)
 
     def _differs(self, stmt: Stmt, directive: str, frontend: str, reference: Stmt) -> None:
         self.ledger.lossy(stmt, f"the {directive} headers in effect here differ from those of frontend "
@@ -228,6 +228,10 @@ def _compare_send_timeouts(servers: list[ServerBlock], ledger: Ledger) -> None:
             if send is not None and _value_key(send) != _value_key(read):
                 ledger.lossy(send, "proxy_send_timeout differs from proxy_read_timeout; the IR has one "
                              "server timeout (proxy_read_timeout's)", severity="info")
+
+
+def _response_headers(level, ledger: Ledger) -> list[ir.HeaderOp]:
+    return response_headers(level.array("add_header"), level.array("proxy_hide_header"), ledger)
 
 
 def _own_value(server: ServerBlock, key: str) -> Stmt | None:

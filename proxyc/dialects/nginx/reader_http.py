@@ -36,8 +36,9 @@ from .reader_servers import HostPattern, ListenSpec, parse_listen, parse_server_
 from .reader_upstreams import UpstreamNames, parse_proxy_pass
 
 # Array directives: a level that has any of them replaces the inherited list.
-ARRAYS = {"proxy_set_header": "proxy_set_header", "add_header": "add_header", "allow": "access",
-          "deny": "access", "ssl_certificate": "ssl_certificate", "ssl_certificate_key": "ssl_certificate_key"}
+ARRAYS = {"proxy_set_header": "proxy_set_header", "add_header": "add_header", "proxy_hide_header": "proxy_hide_header",
+          "allow": "access", "deny": "access", "ssl_certificate": "ssl_certificate",
+          "ssl_certificate_key": "ssl_certificate_key"}
 VALUES = ("proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout", "client_body_timeout",
           "client_header_timeout", "send_timeout", "default_type", "resolver_timeout", "ssl")
 SETTINGS = frozenset(ARRAYS) | frozenset(VALUES)
