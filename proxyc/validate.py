@@ -62,6 +62,9 @@ def validate(cfg: ir.Config) -> list[Diagnostic]:
             modes = modes | {up.mode}
         if len(modes) > 1:
             out.append(Diagnostic.at(up.span, "V106", f"upstream {up.name} is used by both http and tcp frontends"))
+    for node, name in ir.walk.nul_fields(cfg):
+        out.append(Diagnostic.at(node.span, "V113", f"{type(node).__name__}.{name} contains a NUL character",
+                                 hint="no nginx, HAProxy or .pxc file can hold one"))
     return out
 
 

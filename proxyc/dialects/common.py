@@ -10,7 +10,7 @@ _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
 
 def _port(text: str) -> tuple[int | None, str | None]:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         return None, f"port {text!r} is not a number"
     port = int(text)
     if not 1 <= port <= 65535:
@@ -48,7 +48,7 @@ def parse_address(text: str) -> tuple[str | None, int | None, str | None]:
     if not sep:
         host, port_text = text, ""
     if ":" in host:
-        return None, None, f"IPv6 address {text!r} must be written in brackets, e.g. [{text}]:80"
+        return None, None, f"an IPv6 address must be written in brackets, e.g. [{text}] or [{text}]:80"
     problem = _host_problem(host)
     if problem:
         return None, None, problem

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from .base import Node
 
 _UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
-_DURATION = re.compile(r"^(\d+)(us|ms|s|m|h|d)?$")
+_DURATION = re.compile(r"^([0-9]+)(us|ms|s|m|h|d)?$")
 # nginx also accepts compound times like "1m30s" and the units w, M, y.
-_NGINX_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|M|y)?")
-_NGINX_TIME = re.compile(r"(?:\d+(?:ms|s|m|h|d|w|M|y)?)+")
+_NGINX_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|M|y)?")
+_NGINX_TIME = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|M|y)?)+")
 _NGINX_UNITS_MS = {**_UNITS_MS, "w": 7 * 86_400_000, "M": 30 * 86_400_000, "y": 365 * 86_400_000}
 
 
@@ -55,3 +55,18 @@ def format_duration(ms: int) -> str:
         if ms % size == 0:
             return f"{ms // size}{unit}"
     return f"{ms}ms"
+
+
+def nul_fields(node: Node) -> Iterator[tuple[Node, str]]:
+    """(node, field name) for every string field holding a NUL character. No target format can
+    hold one. The JSON dump (done in Rust) makes the common case — no NUL — cheap."""
+    try:
+        if "\\u0000" not in node.model_dump_json():
+            return
+    except ValueError:  # nested too deeply to serialise: validation refuses that tree anyway (V114)
+        return
+    for each in iter_nodes(node):
+        for name in type(each).model_fields:
+            value = getattr(each, name)
+            if any(isinstance(v, str) and "\0" in v for v in (value if isinstance(value, list) else [value])):
+                yield each, name

@@ -34,7 +34,7 @@ def unquote(text: str) -> str:
         return text[1:-1]
     if len(text) >= 2 and text[0] == text[-1] == '"':
         out, i, body = [], 0, text[1:-1]
-        escapes = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+        escapes = {"n": "\n", "t": "\t", "r": "\r"}  # no \0: no target can hold a NUL
         while i < len(body):
             ch = body[i]
             if ch == "\\" and i + 1 < len(body):
@@ -72,7 +72,7 @@ class _Builder(Transformer):
 
     def int_(self, tok, what: str, lo: int, hi: int) -> int | None:
         text = unquote(tok)
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             self.err(tok, "E003", f"{what} must be a number, got {text!r}")
             return None
         value = int(text)
@@ -84,7 +84,7 @@ class _Builder(Transformer):
     def duration(self, tok, what: str) -> int | None:
         text = unquote(tok)
         # A unit is required: "5" could mean 5 ms (HAProxy) or 5 s (nginx).
-        ms = ir.parse_duration(text) if not text.isdigit() else None
+        ms = ir.parse_duration(text) if text.isascii() and not text.isdigit() else None
         if ms is None:
             hint = f"write it with a unit, e.g. {text}s" if text.isdigit() else "e.g. 500ms, 5s, 1m, 2h"
             self.err(tok, "E004", f"{what} must be a duration, got {text!r}", hint)
@@ -120,7 +120,8 @@ class _Builder(Transformer):
         op = c[0]
         if str(op) == "contains":
             self.err(op, "E005", "host matchers take exact, prefix, suffix or regex")
-        values = [unquote(w).lower() for w in self.words(c[1:])]
+        # Host names compare case-insensitively; a regex is kept as written (\D is not \d).
+        values = [unquote(w) if str(op) == "regex" else unquote(w).lower() for w in self.words(c[1:])]
         return ir.HostMatch(op="exact" if str(op) == "contains" else str(op), values=values, span=self.span(op))
 
     def method_match(self, c):
@@ -280,7 +281,12 @@ class _Builder(Transformer):
     def frontend(self, c):
         name_tok, stmts = c[0], c[1:]
         fe = ir.Frontend(name=unquote(name_tok), span=self.span(name_tok))
+        seen: set[str] = set()
         for s in stmts:
+            if isinstance(s, ir.Stats):
+                self._once(seen, "stats", s, "frontend")
+            elif isinstance(s, tuple) and s[0] == "mode":
+                self._once(seen, "mode", s[2], "frontend")
             if isinstance(s, ir.Listen):
                 fe.listens.append(s)
             elif isinstance(s, ir.Acl):
@@ -326,12 +332,12 @@ class _Builder(Transformer):
             bal.key = key
             rest = rest[1:]
             if key in ("header", "cookie", "param"):
-                if not rest or unquote(rest[0]) == "consistent":
+                if not rest or str(rest[0]) == "consistent":
                     self.err(c[1], "E009", f"hash {key} needs a name")
                     return bal
                 bal.key_name = unquote(rest[0])
                 rest = rest[1:]
-            if rest and unquote(rest[0]) == "consistent":
+            if rest and str(rest[0]) == "consistent":
                 bal.consistent = True
                 rest = rest[1:]
         elif algo == "random" and rest:
@@ -411,10 +417,22 @@ class _Builder(Transformer):
     def sticky(self, c):
         return ("sticky", unquote(c[0]), c[0])
 
+    def _once(self, seen: set, key: str, node_or_tok, where: str) -> None:
+        """A statement that may appear once per block: a second one is an error, not a silent override."""
+        if key in seen:
+            self.err(node_or_tok, "E011", f"{key} is already set in this {where}", "keep one of them")
+        seen.add(key)
+
     def upstream(self, c):
         name_tok = c[0]
         up = ir.Upstream(name=unquote(name_tok), span=self.span(name_tok))
+        seen: set[str] = set()
         for s in c[1:]:
+            if isinstance(s, (ir.Balance, ir.HealthCheck, ir.Passive)):
+                self._once(seen, {ir.Balance: "balance", ir.HealthCheck: "health", ir.Passive: "passive"}[type(s)],
+                           s, "upstream")
+            elif isinstance(s, tuple) and s[0] in ("resolver", "sticky", "mode"):
+                self._once(seen, s[0], s[2], "upstream")
             if isinstance(s, ir.Balance):
                 up.balance = s
             elif isinstance(s, ir.Server):
@@ -431,6 +449,7 @@ class _Builder(Transformer):
                 up.sticky_cookie = s[1]
             elif s[0] == "mode":
                 up.mode = s[1]
+                seen.add("mode")
             elif s[0] == "timeout":
                 self._apply_timeouts(up.timeouts, s, UPSTREAM_TIMEOUTS)
         return up
@@ -518,7 +537,8 @@ def _on_comment(tok: Token) -> None:
 
 
 @lru_cache(maxsize=1)
-def _parser() -> Lark:
+def parser() -> Lark:
+    """The DSL's LALR parser, built once per process (its terminals also serve the formatter)."""
     return Lark(
         grammar_text(),
         parser="lalr",
@@ -533,16 +553,16 @@ def read(text: str, filename: str | None = None, *, fast: bool = True) -> tuple[
     ``fast=False`` forces lark even for plain files (see fastpath.py)."""
     if "\0" in text:  # no target can write it; refuse it before it reaches the IR
         return None, [_position_error(text, text.index("\0"), filename, "E002", "NUL character in the input")]
-    parser = _parser()
+    lalr = parser()
     with _lock, paused_gc():
         _builder.reset(filename)
         cfg = read_fast(text, _builder) if fast else None
         if cfg is None:
             _builder.reset(filename)
         try:
-            cfg = cfg or parser.parse(text if text.endswith("\n") else text + "\n")
+            cfg = cfg or lalr.parse(text if text.endswith("\n") else text + "\n")
         except UnexpectedInput as exc:
-            return None, [_syntax_error(exc, text, filename, parser)]
+            return None, [_syntax_error(exc, text, filename, lalr)]
         except (VisitError, ValueError) as exc:  # a bug in a builder method: a diagnostic, not a traceback
             return None, [Diagnostic("E999", f"internal error while reading: {exc}", file=filename, line=1, col=1,
                                      hint="please report this input")]
@@ -574,9 +594,13 @@ def _commentable(cfg: ir.Config):
         yield from fe.listens
         yield from fe.acls
         yield from fe.rules
+        yield from (node for node in (fe.default, fe.stats) if node is not None)
     for up in cfg.upstreams:
         yield up
         yield from up.servers
+        yield from (node for node in (up.health, up.passive) if node is not None)
+        if up.balance.span is not None:
+            yield up.balance
     if cfg.defaults.span:
         yield cfg.defaults
     yield from cfg.resolvers

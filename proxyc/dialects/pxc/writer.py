@@ -50,7 +50,7 @@ from .reader import FRONTEND_TIMEOUTS, TIMEOUT_KEYS, UPSTREAM_TIMEOUTS, read, un
 INDENT = "    "
 RAW_DELIMITER = '"""'
 
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"})
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"})
 
 # Nodes the reader attaches comments to, below the top level (see the module docstring).
 _COMMENT_ANCHORS = (ir.Listen, ir.Acl, ir.Rule, ir.Server)
@@ -73,6 +73,8 @@ def write(cfg: ir.Config) -> str:
 def write_with_diagnostics(cfg: ir.Config) -> tuple[str | None, list[Diagnostic]]:
     """Like ``write``, but returns (text, diagnostics); text is None when there are errors."""
     writer = _Writer()
+    for node, name in ir.walk.nul_fields(cfg):
+        writer.unsupported(node, f"a NUL character in {type(node).__name__}.{name}")
     text = writer.config(cfg)
     diags = writer.diags.sorted()
     return (None if writer.diags.has_errors else text), diags
@@ -106,9 +108,9 @@ def _lexicon() -> tuple[re.Pattern[str], frozenset[str]]:
     Taken from the compiled grammar, so a keyword added to grammar/proxyc.lark is quoted
     without anyone maintaining a list here. The reader's parser is reused: it is built once per
     process anyway and compiling the grammar a second time would cost as much again."""
-    from .reader import _parser
+    from .reader import parser
 
-    terminals = _parser().terminals
+    terminals = parser().terminals
     word = re.compile(next(t for t in terminals if t.name == "WORD").pattern.to_regexp())
     keywords = frozenset(
         t.pattern.value for t in terminals if t.pattern.type == "str" and word.fullmatch(t.pattern.value)
@@ -150,8 +152,6 @@ def _comment_lines(comments: list[str], indent: str) -> list[str]:
 
 
 def _raw_problem(text: str) -> str | None:
-    if "\0" in text:
-        return "a NUL character in a raw text (the reader refuses NUL outside quoted words)"
     if RAW_DELIMITER in text:
         return f"a raw text containing {RAW_DELIMITER}: the DSL has no escape for its raw delimiter"
     if text.endswith('"'):
@@ -213,8 +213,6 @@ class _Writer:
         return [head + " {", *body, "}"]
 
     def comments(self, node: ir.Node, comments: list[str], indent: str) -> list[str]:
-        if any("\0" in comment for comment in comments):
-            self.unsupported(node, "a NUL character in a comment (the reader refuses NUL outside quoted words)")
         return _comment_lines(comments, indent)
 
     # -- top-level statements ---------------------------------------------------------------
