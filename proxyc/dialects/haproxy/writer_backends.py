@@ -6,7 +6,7 @@ import textwrap
 from ... import ir
 from ..common import format_address
 from .quoting import NameTable, escape_log_format, fetchable_header_name
-from .writer_context import Context, Section, Unwritable
+from .writer_context import Context, Section, Unwritable, lines_or_none
 
 # What an IR port of None means: nginx's default (80). HAProxy would otherwise connect to
 # the port the client used, so the port is always written out.
@@ -56,6 +56,7 @@ def backend_section(ctx: Context, up: ir.Upstream) -> Section:
 
 # ---------------------------------------------------------------------- balancing
 
+@lines_or_none
 def balance_lines(ctx: Context, up: ir.Upstream) -> list[str]:
     bal = up.balance
     algorithm = {"round_robin": "roundrobin", "least_conn": "leastconn", "source": "source",
@@ -100,24 +101,21 @@ def _report_first_without_maxconn(ctx: Context, up: ir.Upstream) -> None:
 
 # ---------------------------------------------------------------------- cookies and checks
 
+@lines_or_none
 def sticky_cookie_lines(ctx: Context, up: ir.Upstream, mode: str) -> list[str]:
     if up.sticky_cookie is None:
         return []
     if mode != "http":
         ctx.diags.error(up.span, "P001", f"sticky cookie on upstream {up.name!r} in tcp mode: ignored")
         return []
-    return [f"cookie {ctx.word(up.sticky_cookie, up, 'cookie name')} insert indirect nocache"]
+    return [f"cookie {ctx.header_word(up.sticky_cookie, up, 'cookie name')} insert indirect nocache"]
 
 
 def health_lines(ctx: Context, up: ir.Upstream) -> list[str]:
     hc = up.health
     if hc is None:
         return []
-    lines = []
-    if hc.http is not None:
-        lines += ["option httpchk", _check_send(ctx, hc.http)]
-        if hc.http.expect_status is not None:
-            lines.append(f"http-check expect status {hc.http.expect_status}")
+    lines = _http_check_lines(ctx, hc.http) if hc.http is not None else []
     timing = [("inter", hc.interval and format_ms(hc.interval)), ("rise", hc.rise), ("fall", hc.fall)]
     timing_words = [f"{key} {value}" for key, value in timing if value is not None]
     if timing_words:
@@ -125,11 +123,19 @@ def health_lines(ctx: Context, up: ir.Upstream) -> list[str]:
     return lines
 
 
+@lines_or_none
+def _http_check_lines(ctx: Context, http: ir.HttpCheck) -> list[str]:
+    lines = ["option httpchk", _check_send(ctx, http)]
+    if http.expect_status is not None:
+        lines.append(f"http-check expect status {http.expect_status}")
+    return lines
+
+
 def _check_send(ctx: Context, http: ir.HttpCheck) -> str:
-    words = ["http-check send meth", ctx.word(http.method, http, "check method"),
-             "uri", ctx.word(http.path, http, "check path")]
+    words = ["http-check send meth", ctx.header_word(http.method, http, "check method"),
+             "uri", ctx.header_word(http.path, http, "check path")]
     if http.host is not None:
-        words += ["hdr Host", ctx.word(escape_log_format(http.host), http, "check Host")]
+        words += ["hdr Host", ctx.header_word(escape_log_format(http.host), http, "check Host")]
     return " ".join(words)
 
 
@@ -184,7 +190,7 @@ def _server_options(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str) ->
     if srv.down:
         opts.append("disabled")
     if up.sticky_cookie is not None and mode == "http":
-        opts.append("cookie " + ctx.word(srv.cookie or srv.name, srv, "server cookie"))
+        opts.append("cookie " + ctx.header_word(srv.cookie or srv.name, srv, "server cookie"))
     elif srv.cookie is not None:
         ctx.diags.warning(srv.span, "P001", f"server cookie {srv.cookie!r} without a sticky cookie on the "
                           "upstream: ignored")
@@ -192,6 +198,12 @@ def _server_options(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str) ->
         resolver = ctx.resolvers.assign(up.resolver, up.resolver)
         opts += [f"resolvers {resolver}", f"init-addr {RESOLVED_INIT_ADDR}"]
     return opts
+
+
+@lines_or_none
+def _nameserver_line(ctx: Context, ns: ir.Nameserver, names: NameTable) -> list[str]:
+    name = ctx.name_for(names, ns.name, ns.name, ns, "nameserver")
+    return [f"nameserver {name} {ctx.word(format_address(ns.address, ns.port), ns, 'nameserver address')}"]
 
 
 def _passive(up: ir.Upstream) -> ir.Passive | None:
@@ -206,11 +218,13 @@ def _passive(up: ir.Upstream) -> ir.Passive | None:
 def resolvers_section(ctx: Context, res: ir.Resolver) -> Section:
     name = ctx.name_for(ctx.resolvers, res.name, res.name, res, "resolvers")
     section = Section(f"resolvers {name}", comments=list(res.comments))
+    if not res.nameservers:
+        ctx.diags.warning(res.span, "P001", f"resolvers {res.name!r} has no nameserver: HAProxy warns and "
+                          "resolves nothing through it")
     names = NameTable()
     names.reserve(ns.name for ns in res.nameservers)
     for ns in res.nameservers:
-        ns_name = ctx.name_for(names, ns.name, ns.name, ns, "nameserver")
-        section.add(f"nameserver {ns_name} {ctx.word(format_address(ns.address, ns.port), ns, 'nameserver')}")
+        section.add(*_nameserver_line(ctx, ns, names))
     if res.hold_valid is not None:
         section.add(f"hold valid {format_ms(res.hold_valid)}")
     if res.timeout is not None:

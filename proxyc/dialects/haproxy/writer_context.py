@@ -2,11 +2,13 @@
 the diagnostics collector."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ... import ir
 from ...diagnostics import Diagnostics
-from .quoting import NameTable, has_nul, quote
+from .quoting import NameTable, has_line_break, has_nul, quote
 
 INDENT = "    "
 # The one name an ACL cannot have: HAProxy reads it as the disjunction in conditions.
@@ -16,6 +18,20 @@ ACL_RESERVED = frozenset({"or"})
 class Unwritable(Exception):
     """A construct that cannot be written; its diagnostic is already recorded. The caller
     leaves out the enclosing statement (a rule, a server) and carries on."""
+
+
+def lines_or_none(build: Callable[..., list[str]]) -> Callable[..., list[str]]:
+    """For a function that builds the lines of one statement: when a part of it is
+    unwritable, the statement is left out (its diagnostic says so) instead of the section."""
+
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs) -> list[str]:
+        try:
+            return build(*args, **kwargs)
+        except Unwritable:
+            return []
+
+    return wrapper
 
 
 @dataclass
@@ -83,6 +99,15 @@ class Context:
     def word(self, value: str, node: ir.Node | None, what: str) -> str:
         """A user string as one quoted word; NUL is rejected (``Unwritable``)."""
         if has_nul(value):
-            self.diags.error(node.span if node else None, "P003", f"{what} contains a NUL character")
+            self.diags.error(node.span if node else None, "P003", f"{what} contains a NUL character; not written")
+            raise Unwritable(what)
+        return quote(value)
+
+    def header_word(self, value: str, node: ir.Node | None, what: str) -> str:
+        """A string HAProxy sends in an HTTP header or request line: CR and LF would split it
+        (header injection), so they are rejected too."""
+        if has_line_break(value):
+            self.diags.error(node.span if node else None, "P003",
+                             f"{what} contains a CR, LF or NUL character; not written")
             raise Unwritable(what)
         return quote(value)

@@ -17,10 +17,10 @@ import posixpath
 
 from ... import ir
 from ..common import format_address
-from .quoting import escape_log_format, has_line_break
+from .quoting import escape_log_format
 from .writer_backends import raw_lines
 from .writer_conditions import ALWAYS, NEVER, ConditionWriter, Literal, Term, render_guard, simplify
-from .writer_context import Context, Section, Unwritable, comment_lines
+from .writer_context import Context, Section, Unwritable, comment_lines, lines_or_none
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 # Statuses HAProxy 2.6 has a built-in error page for; only those work with deny_status.
@@ -65,18 +65,15 @@ class FrontendWriter:
 
     # ------------------------------------------------------------------ listeners and options
     def _binds(self) -> list[str]:
-        lines = []
-        for listen in self.fe.listens:
-            lines += comment_lines(listen.comments)
-            try:
-                address = format_address(listen.address, listen.port) if listen.address else f":{listen.port}"
-                words = ["bind", self.ctx.word(address, listen, "listen address")]
-                if listen.tls is not None:
-                    words += ["ssl", "crt", self.ctx.word(self._certificate(listen.tls), listen.tls, "certificate")]
-            except Unwritable:
-                continue
-            lines.append(" ".join(words))
-        return lines
+        return [line for listen in self.fe.listens for line in self._bind(listen)]
+
+    @lines_or_none
+    def _bind(self, listen: ir.Listen) -> list[str]:
+        address = format_address(listen.address, listen.port) if listen.address else f":{listen.port}"
+        words = ["bind", self.ctx.word(address, listen, "listen address")]
+        if listen.tls is not None:
+            words += ["ssl", "crt", self.ctx.word(self._certificate(listen.tls), listen.tls, "certificate")]
+        return comment_lines(listen.comments) + [" ".join(words)]
 
     def _certificate(self, tls: ir.Tls) -> str:
         """HAProxy 2.6 reads the key from the certificate file or from ``<cert>.key``; any
@@ -113,6 +110,7 @@ class FrontendWriter:
                                        f"forwardfor on frontend {self.fe.name!r} in tcp mode: ignored")
         return lines
 
+    @lines_or_none
     def _stats(self) -> list[str]:
         stats = self.fe.stats
         if stats is None:
@@ -120,19 +118,16 @@ class FrontendWriter:
         if self.mode != "http":
             self.ctx.diags.error(stats.span, "P001", "stats need http mode; not written")
             return []
-        try:
-            lines = ["stats enable", f"stats uri {self.ctx.word(stats.uri, stats, 'stats uri')}"]
-            if stats.refresh is not None:
-                lines.append(f"stats refresh {ir.format_duration(stats.refresh)}")
-            for user in stats.users:
-                if ":" in user.user:
-                    self.ctx.diags.error(user.span, "P003", f"stats user {user.user!r} contains ':'; not written")
-                    continue
-                lines.append(f"stats auth {self.ctx.word(f'{user.user}:{user.password}', user, 'stats auth')}")
-            if stats.realm is not None:
-                lines.append(f"stats realm {self.ctx.word(stats.realm, stats, 'stats realm')}")
-        except Unwritable:
-            return []
+        lines = ["stats enable", f"stats uri {self.ctx.word(stats.uri, stats, 'stats uri')}"]
+        if stats.refresh is not None:
+            lines.append(f"stats refresh {ir.format_duration(stats.refresh)}")
+        for user in stats.users:
+            if ":" in user.user:
+                self.ctx.diags.error(user.span, "P003", f"stats user {user.user!r} contains ':'; not written")
+                continue
+            lines.append(f"stats auth {self.ctx.word(f'{user.user}:{user.password}', user, 'stats auth')}")
+        if stats.realm is not None:
+            lines.append(f"stats realm {self.ctx.header_word(stats.realm, stats, 'stats realm')}")
         return lines
 
     def _normalize_uri(self) -> list[str]:
@@ -151,17 +146,14 @@ class FrontendWriter:
             self.ctx.diags.warning(self.fe.span, "P001", "header changes in tcp mode: ignored")
             return []
         self._report_headers_read_after_change()
-        lines = []
-        for keyword, op in ops:
-            if has_line_break(op.name) or (op.value is not None and has_line_break(op.value)):
-                self.ctx.diags.error(op.span, "P003", f"header {op.name!r}: CR, LF or NUL in a header name or "
-                                     "value; not written")
-                continue
-            words = [keyword, HEADER_ACTIONS[op.action], self.ctx.word(op.name, op, "header name")]
-            if op.action != "delete":
-                words.append(self.ctx.word(escape_log_format(op.value or ""), op, "header value"))
-            lines.append(" ".join(words))
-        return lines
+        return [line for keyword, op in ops for line in self._header_op(keyword, op)]
+
+    @lines_or_none
+    def _header_op(self, keyword: str, op: ir.HeaderOp) -> list[str]:
+        words = [keyword, HEADER_ACTIONS[op.action], self.ctx.header_word(op.name, op, f"header name {op.name!r}")]
+        if op.action != "delete":
+            words.append(self.ctx.header_word(escape_log_format(op.value or ""), op, f"header {op.name!r} value"))
+        return [" ".join(words)]
 
     def _report_headers_read_after_change(self) -> None:
         """``use_backend`` conditions run after every ``http-request set-header``: one that reads
@@ -274,7 +266,7 @@ class FrontendWriter:
         if action.body and action.status in BODYLESS_STATUSES:
             self.ctx.diags.warning(action.span, "P001", f"a {action.status} response has no body; body not sent")
         elif action.body:
-            line += (f" content-type {self.ctx.word(action.content_type, action, 'content type')}"
+            line += (f" content-type {self.ctx.header_word(action.content_type, action, 'content type')}"
                      f" string {self.ctx.word(action.body, action, 'response body')}")
         return line
 
@@ -289,7 +281,7 @@ class FrontendWriter:
             self.ctx.diags.error(action.span, "P001", "redirect without a target; the rule is left out")
             raise Unwritable("redirect target")
         # In http-request rules all three targets are log-format strings.
-        target_word = self.ctx.word(escape_log_format(target), action, "redirect target")
+        target_word = self.ctx.header_word(escape_log_format(target), action, "redirect target")
         return f"redirect {kind} {target_word} code {action.code}"
 
     def _deny(self, action: ir.Deny) -> str:
