@@ -486,7 +486,7 @@ def test_proxy_pass_with_uri_part_or_variables_is_reported():
         "upstream app { server 10.0.0.1:80; }\n"
         "server {\n listen 80;\n"
         " location /api/ { proxy_pass http://app/v1/; }\n"
-        " location /x/ { set $u http://app; proxy_pass $u; }\n"
+        " location /x/ { proxy_pass http://$host; }\n"
         " location /y/ { proxy_pass http://app:8080; }\n}"), "n.conf")
     fe = cfg.frontends[0]
     assert [(cond_text(r.condition), body_of(r.action)) for r in fe.rules] == [
@@ -494,7 +494,7 @@ def test_proxy_pass_with_uri_part_or_variables_is_reported():
         ("path prefix /x/", ""), ("path prefix /y/", "")]
     assert [(r.action.status) for r in fe.rules[1:]] == [502, 502]
     assert [(d.code, d.line) for d in diags if d.code in ("I001", "E207")] == [
-        ("I001", 6), ("I001", 7), ("I001", 7), ("E207", 8)]
+        ("I001", 6), ("I001", 7), ("E207", 8)]
 
 
 # ------------------------------------------------------------------------------ actions
@@ -825,3 +825,20 @@ def test_stub_status_at_the_root_is_the_whole_frontend():
     fe = cfg.frontends[0]
     assert (fe.stats, fe.default, fe.rules) == (ir.Stats(uri="/"), None, [])
     assert not codes_at(diags, "I002")
+
+
+def test_proxy_pass_through_variables_set_to_literals_resolves_at_run_time():
+    # the linuxserver/swag and proxyc-writer shape of Docker DNS proxying
+    cfg, diags = read_ok(http(
+        "server {\n listen 80;\n location / {\n  resolver 127.0.0.11 valid=10s;\n  set $app bitwarden;\n"
+        "  set $port 8080;\n  set $proto http;\n  proxy_pass $proto://$app:$port;\n }\n"
+        " location /ip/ { set $t 10.0.0.9:81; proxy_pass http://$t; }\n"
+        " location /if/ { set $u a; if ($http_x) { set $u b; } proxy_pass http://$u; }\n}"))
+    # in the order the routes are evaluated (/ip/ before /), like every upstream made for a proxy_pass
+    assert [(u.name, u.resolver, [(s.host, s.port) for s in u.servers]) for u in cfg.upstreams] == [
+        ("10.0.0.9", None, [("10.0.0.9", 81)]), ("bitwarden", "resolver", [("bitwarden", 8080)])]
+    fe = cfg.frontends[0]
+    assert fe.default == ir.UseUpstream(upstream="bitwarden")
+    assert [body_of(r.action) for r in fe.rules] == ["UseUpstream(type='use', upstream='10.0.0.9')", ""]
+    # an "if" may set the variable otherwise: not read through
+    assert [line for line, msg in codes_at(diags, "I001") if "set" in msg or "variables" in msg] == [13, 13]

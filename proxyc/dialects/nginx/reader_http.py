@@ -8,6 +8,8 @@ merges a level's settings after parsing it (a directive below a ``location`` sti
 """
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
 
 from ... import ir
@@ -78,6 +80,15 @@ class Level:
             level = level.parent
         return []
 
+    def resolver(self) -> str | None:
+        """The IR resolver of the innermost ``resolver`` at this level or above."""
+        level: Level | None = self
+        while level is not None:
+            if level.resolver_name is not None:
+                return level.resolver_name
+            level = level.parent
+        return None
+
     def unread_include(self) -> Stmt | None:
         """The first include at this level or above that was not read, if any."""
         level: Level | None = self
@@ -104,6 +115,8 @@ class LocationData:
     proxy_pass: Stmt | None = None
     stub_status: Stmt | None = None
     handler: Stmt | None = None
+    sets: list[Stmt] = field(default_factory=list)  # ``set $var value``: only proxy_pass can use them
+    has_if: bool = False  # an ``if`` may set variables at run time
 
 
 @dataclass
@@ -236,6 +249,7 @@ class ServerReader:
                                     "error_page or similar; not imported")
             return None
         data = LocationData(level=Level(parent_level, "location"))
+        data.level.unread_includes = [c for c in stmt.block or [] if c.name == "include" and c.included is None]
         loc.data = data
         for child in expand_includes(stmt.block or [], self.ledger, LOCATION_HANDLED):
             self._location_directive(loc, data, child)
@@ -250,6 +264,8 @@ class ServerReader:
                 self._add_location(loc.children, child)
         elif name in REWRITE_PHASE:
             data.rewrites.append(stmt)
+        elif name == "set":
+            data.sets.append(stmt)  # converted if a proxy_pass can be read through it, else reported
         elif name in ("proxy_pass", "stub_status"):
             self._content_directive(data, stmt)
         elif name in HANDLERS:
@@ -264,6 +280,7 @@ class ServerReader:
             data.level.add(stmt)
             self.ledger.converted(stmt)
         else:
+            data.has_if = data.has_if or name == "if"
             self.ledger.unsupported(stmt, f"{name} in a location is not imported")
 
     def _content_directive(self, data: LocationData, stmt: Stmt) -> None:
@@ -281,6 +298,9 @@ class ServerReader:
         entries = order(server.locations)
         for entry in entries:
             routes.rules += self._location_rules(entry.condition, entry.location, server, routes)
+        for entry in entries:
+            for stmt in entry.location.data.sets:
+                self.ledger.unsupported(stmt, "set in a location is not imported")  # unless a proxy_pass used it
         if routes.rules and routes.rules[-1].condition is None:
             routes.fallthrough = routes.rules.pop().action
             return routes
@@ -355,7 +375,8 @@ class ServerReader:
         if len(stmt.args) != 1:
             self.ledger.invalid(stmt, 'invalid number of arguments in "proxy_pass" directive')
             return placeholder(HANDLER_STATUS, stmt.span)
-        target = parse_proxy_pass(stmt.args[0], stream=False)
+        url, used_sets = substitute_sets(stmt.args[0], data)
+        target = parse_proxy_pass(url, stream=False)
         if target.problem:
             self.ledger.unsupported(stmt, f"{target.problem}; the route answers {HANDLER_STATUS} in the IR")
             return placeholder(HANDLER_STATUS, stmt.span)
@@ -363,8 +384,12 @@ class ServerReader:
         if explicit is not None and target.port is not None:
             self.ledger.invalid(stmt, f'upstream "{target.host}" may not have port {target.port}')
             return placeholder(HANDLER_STATUS, stmt.span)
+        resolver = self._run_time_resolver(stmt, target.host, data) if used_sets and explicit is None else None
+        for used in used_sets:
+            self.ledger.converted(used)
+            data.sets.remove(used)
         name = explicit or self.names.implicit("http", target.host, target.port or (443 if target.tls else 80),
-                                               stmt.span, mode=None)
+                                               stmt.span, mode=None, resolver=resolver)
         if target.tls:
             self.ledger.lossy(stmt, "TLS to the upstream (https://) is not modelled; imported as plain HTTP")
         if target.uri and not (loc.kind in PREFIX_KINDS and target.uri == loc.path):
@@ -372,6 +397,48 @@ class ServerReader:
                               "URI in nginx; the IR passes the URI unchanged")
         routes.proxied.append(Proxied(loc.stmt, data.level, name))
         return ir.UseUpstream(upstream=name, span=stmt.span)
+
+
+    def _run_time_resolver(self, stmt: Stmt, host: str, data: LocationData) -> str | None:
+        """A proxy_pass through variables resolves a host name when each request comes, with
+        the resolver in scope (an address needs none)."""
+        if _is_address(host):
+            return None
+        resolver = data.level.resolver()
+        if resolver is None:
+            unread = data.level.unread_include()
+            where = f"; it may be in {unread.args[0]}, which was not read" if unread is not None else ""
+            self.ledger.lossy(stmt, f"nginx resolves {host} at run time and needs a resolver; none is in scope{where}")
+        return resolver
+
+
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+def substitute_sets(url: str, data: LocationData) -> tuple[str, list[Stmt]]:
+    """``proxy_pass $scheme_var://$host_var:$port_var`` with each variable set once, to a
+    literal, by ``set`` in the same location (and no ``if`` that could set it otherwise): the
+    URL with the values in, and the ``set`` lines used. Otherwise the URL unchanged."""
+    names = [a or b for a, b in _VARIABLE.findall(url)]
+    if not names or data.has_if:
+        return url, []
+    values: dict[str, list[Stmt]] = {}
+    for stmt in data.sets:
+        if len(stmt.args) == 2 and stmt.args[0].startswith("$"):
+            values.setdefault(stmt.args[0][1:], []).append(stmt)
+    used = [values[n][0] for n in names if len(values.get(n, [])) == 1 and "$" not in values[n][0].args[1]]
+    if len(used) != len(names):
+        return url, []
+    by_name = {stmt.args[0][1:]: stmt.args[1] for stmt in used}
+    return _VARIABLE.sub(lambda m: by_name[m.group(1) or m.group(2)], url), list(dict.fromkeys(used))
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
 
 
 def compare_send_timeout(level: Level, ledger: Ledger) -> None:

@@ -30,7 +30,7 @@ class UpstreamNames:
 
     def __init__(self) -> None:
         self._explicit: dict[tuple[str, str], str] = {}
-        self._implicit: dict[tuple[str, str, int | None], str] = {}
+        self._implicit: dict[tuple[str, str, int | None, str | None], str] = {}
         self._taken: set[str] = set()
         self.implicit_upstreams: list[ir.Upstream] = []
 
@@ -47,15 +47,19 @@ class UpstreamNames:
     def explicit(self, context: str, name: str) -> str | None:
         return self._explicit.get((context, name.lower()))
 
-    def implicit(self, context: str, host: str, port: int | None, span: ir.Span, mode: str | None) -> str:
-        key = (context, host.lower(), port)
+    def implicit(self, context: str, host: str, port: int | None, span: ir.Span, mode: str | None,
+                 resolver: str | None = None) -> str:
+        """The upstream for a literal target; with ``resolver``, one whose name nginx resolves
+        at run time (a ``proxy_pass`` through variables)."""
+        key = (context, host.lower(), port, resolver)
         if key not in self._implicit:
             base = _safe_name(host)
-            used_ports = {p for (c, h, p) in self._implicit if (c, h) == (context, host.lower())}
+            used_ports = {p for (c, h, p, _) in self._implicit if (c, h) == (context, host.lower())}
             name = self._unique(base if not used_ports else f"{base}_{port}", suffix=str(port or ""))
             self._implicit[key] = name
             server = ir.Server(name="s1", host=host, port=port, span=span)
-            self.implicit_upstreams.append(ir.Upstream(name=name, mode=mode, servers=[server], span=span))
+            self.implicit_upstreams.append(ir.Upstream(name=name, mode=mode, servers=[server], resolver=resolver,
+                                                       span=span))
         return self._implicit[key]
 
     def _unique(self, name: str, suffix: str) -> str:
