@@ -59,6 +59,14 @@ def test_lint_config_reports_sorted_findings_with_the_file():
     assert all(d.file == "site.pxc" for d in diags)
 
 
+def test_linting_leaves_the_config_unchanged():
+    # The portability rules run the writers on the config itself, not on a copy.
+    cfg = load(SOURCE, "site.pxc")
+    before = cfg.model_dump()
+    lint_config(cfg, source=SOURCE, filename="site.pxc", select=["ALL"])
+    assert cfg.model_dump() == before
+
+
 def test_lint_config_is_deterministic():
     cfg = load(SOURCE, "site.pxc")
     runs = [[d.to_dict() for d in lint_config(cfg, source=SOURCE, filename="site.pxc")] for _ in range(2)]

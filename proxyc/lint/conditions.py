@@ -12,13 +12,28 @@ compare structurally, which keeps the pairwise comparisons of a long rule list c
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from .. import ir
 
 Term = tuple
 
 _MAX_ACL_DEPTH = 32  # ACLs referring to ACLs; deeper (or cyclic) references stay opaque
+
+
+# ------------------------------------------------------------------------------ walking
+
+def walk_condition(condition: ir.Node) -> Iterator[ir.Node]:
+    """Every node of a condition, parents first, left to right. (A dedicated walk: the
+    generic ``ir.iter_nodes`` inspects every pydantic field and is several times slower.)"""
+    stack = [condition]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ir.Not):
+            stack.append(node.item)
+        elif isinstance(node, (ir.All, ir.AnyOf)):
+            stack.extend(reversed(node.items))
 
 
 # ------------------------------------------------------------------------------ building terms
@@ -72,13 +87,20 @@ def _atom(node: ir.Node, value: str | None) -> Term:
     if isinstance(node, ir.MethodMatch):
         return ("method", value.upper())
     if isinstance(node, ir.HeaderMatch):
-        folded = None if value is None else _fold(value, node.op, node.ignore_case)
-        return ("header", node.name.lower(), node.op, node.ignore_case, folded)
+        if node.op == "present":
+            return ("header", node.name.lower(), "present", False, None)
+        return ("header", node.name.lower(), node.op, node.ignore_case, _fold(value, node.op, node.ignore_case))
     if isinstance(node, ir.SourceMatch):
-        return ("source", value)
+        return ("source", _canonical_network(value))
     if isinstance(node, ir.TlsMatch):
         return ("tls",)
     return ("opaque", repr(node))
+
+
+def _canonical_network(text: str) -> str:
+    """``10.0.0.1`` and ``10.0.0.1/32`` are one network; unparsable text stays as written."""
+    network = _network(text)
+    return text if network is None else str(network)
 
 
 def _fold(value: str, op: str, ignore_case: bool) -> str:
@@ -100,6 +122,20 @@ def implies(a: Term | None, b: Term | None) -> bool:
 
 def equivalent(a: Term | None, b: Term | None) -> bool:
     return implies(a, b) and implies(b, a)
+
+
+def canonical(term: Term | None) -> Term | None:
+    """A term with alternatives and conjunctions flattened, deduplicated and sorted: two
+    conditions with the same tests in another order get the same canonical term."""
+    if term is None or term[0] not in ("any", "all"):
+        return term if term is None or term[0] != "not" else ("not", canonical(term[1]))
+    kind = term[0]
+    items = set()
+    for item in term[1]:
+        item = canonical(item)
+        items.update(item[1] if item[0] == kind else (item,))
+    ordered = sorted(items, key=repr)
+    return ordered[0] if len(ordered) == 1 else (kind, tuple(ordered))
 
 
 def _implies(a: Term, b: Term) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .. import ir
+from .conditions import walk_condition
 
 
 @dataclass
@@ -38,6 +39,13 @@ class LintContext:
                 if isinstance(action, ir.UseUpstream):
                     yield fe, action
 
+    def upstreams_by_name(self) -> dict[str, ir.Upstream]:
+        """Upstreams by name; with duplicates, the first (as ``Config.upstream`` finds it)."""
+        table: dict[str, ir.Upstream] = {}
+        for up in self.config.upstreams:
+            table.setdefault(up.name, up)
+        return table
+
     def used_upstream_names(self) -> set[str]:
         return {action.upstream for _, action in self.upstream_uses()}
 
@@ -57,10 +65,13 @@ class LintContext:
             if rule.condition is not None:
                 yield rule.condition
 
-    def matchers(self, fe: ir.Frontend) -> Iterator[ir.Node]:
-        """Every node inside the frontend's conditions (matchers, ACL references, operators)."""
-        for condition in self.conditions(fe):
-            yield from ir.iter_nodes(condition)
+    def matchers(self, fe: ir.Frontend) -> list[ir.Node]:
+        """Every node inside the frontend's conditions (matchers, ACL references, operators).
+        Several rules ask for it: it is computed once per frontend."""
+        key = ("matchers", id(fe))
+        if key not in self._cache:
+            self._cache[key] = [node for condition in self.conditions(fe) for node in walk_condition(condition)]
+        return self._cache[key]
 
     # -- listeners ----------------------------------------------------------------------------
     @staticmethod

@@ -6,9 +6,11 @@ import losses, validation) are reported with the findings.
 """
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,19 +92,37 @@ def run_rules(cfg, rules: Iterable[type[Rule]], *, source: str, filename: str | 
     ctx = LintContext(config=cfg, fmt=fmt, source=source, filename=filename)
     findings: list[Diagnostic] = []
     failures: list[str] = []
-    for rule in rules:
-        if fmt not in rule.formats:
-            continue
-        try:
-            found = list(rule().check(ctx))
-        except Exception as exc:  # noqa: BLE001 - reported as an internal error, with the rule
-            failures.append(f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
-            continue
-        for diag in found:
-            if diag.file is None and diag.line is not None:
-                diag.file = filename
-            findings.append(diag)
+    with _gc_paused():
+        for rule in rules:
+            _run_rule(rule, ctx, findings, failures)
     return findings, failures
+
+
+@contextmanager
+def _gc_paused():
+    """The rules make many small acyclic objects next to a large IR; the cyclic collector
+    would rescan that IR again and again (at 50,000 upstreams it more than doubles the time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run_rule(rule: type[Rule], ctx, findings: list[Diagnostic], failures: list[str]) -> None:
+    if ctx.fmt not in rule.formats:
+        return
+    try:
+        found = list(rule().check(ctx))
+    except Exception as exc:  # noqa: BLE001 - reported as an internal error, with the rule
+        failures.append(f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
+        return
+    for diag in found:
+        if diag.file is None and diag.line is not None:
+            diag.file = ctx.filename
+        findings.append(diag)
 
 
 # ------------------------------------------------------------------------------ files

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from ..conditions import equivalent, to_term
+from ..conditions import canonical, to_term
 from ..registry import Rule
 
 
 class DuplicateAclCondition(Rule):
     """## What it does
-    Checks for two ACLs of one frontend that match exactly the same requests.
+    Checks for two ACLs of one frontend with the same condition: the same tests, in any order
+    (ACLs they refer to are compared by their conditions).
 
     ## Why is this bad?
     Two names for one condition suggest that one of them was meant to test something else
@@ -44,12 +45,10 @@ class DuplicateAclCondition(Rule):
     def check(self, ctx):
         for fe in ctx.config.frontends:
             acls = ctx.acls_by_name(fe)
-            seen = []
+            first_with = {}
             for acl in fe.acls:
-                term = to_term(acl.condition, acls)
-                twin = next((other for other, other_term in seen if equivalent(term, other_term)), None)
-                if twin is not None and twin.name != acl.name:
+                twin = first_with.setdefault(canonical(to_term(acl.condition, acls)), acl)
+                if twin is not acl and twin.name != acl.name:
                     line = f" on line {twin.span.line}" if twin.span else ""
                     yield self.finding(acl, f"ACL {acl.name} has the same condition as ACL {twin.name}{line}",
                                        fallback=fe)
-                seen.append((acl, term))

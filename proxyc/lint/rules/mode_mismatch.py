@@ -35,8 +35,9 @@ class ModeMismatch(Rule):
 
     def check(self, ctx):
         mode_of_first_user = {}
+        upstreams = ctx.upstreams_by_name()
         for fe, action in ctx.upstream_uses():
-            up = ctx.config.upstream(action.upstream)
+            up = upstreams.get(action.upstream)
             if up is None:
                 continue
             fe_mode = ctx.frontend_mode(fe)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from ... import ir
+from ..conditions import walk_condition
 from ..registry import Rule
 
 _SECURITY_ACTIONS = (ir.UseUpstream, ir.Deny)
@@ -66,7 +67,7 @@ def _first_path_matcher(fe: ir.Frontend, acls: dict) -> ir.PathMatch | None:
 
 
 def _path_matcher_in(condition, acls: dict, seen: set) -> ir.PathMatch | None:
-    for node in ir.iter_nodes(condition):
+    for node in walk_condition(condition):
         if isinstance(node, ir.PathMatch) and node.op in ("exact", "prefix"):
             return node
         if isinstance(node, ir.AclRef) and node.name in acls and node.name not in seen:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from ..conditions import implies, to_term
+from ..condition_index import ConditionIndex
+from ..conditions import to_term
 from ..registry import Rule
 
 
@@ -45,27 +46,14 @@ class ShadowedRule(Rule):
     def check(self, ctx):
         for fe in ctx.config.frontends:
             acls = ctx.acls_by_name(fe)
-            earlier = []
+            earlier = ConditionIndex()
             for rule in fe.rules:
                 term = to_term(rule.condition, acls)
-                shadow = _shadowing_rule(term, earlier)
+                shadow = earlier.decider(term)
                 if shadow is not None:
                     line = f" on line {shadow.span.line}" if shadow.span else ""
                     what = "an unconditional rule" if shadow.condition is None else "the rule"
                     yield self.finding(rule, f"this rule never fires: {what}{line} matches every request "
                                              "it matches", fallback=fe,
                                        hint="move the more specific rule first, or remove it")
-                earlier.append((rule, term))
-
-
-def _shadowing_rule(term, earlier):
-    """The earlier rule that decides every request ``term`` matches, or None. Each alternative
-    of ``term`` may be decided by a different earlier rule; the first one found is named."""
-    alternatives = term[1] if term is not None and term[0] == "any" else (term,)
-    first = None
-    for alternative in alternatives:
-        decider = next((rule for rule, earlier_term in earlier if implies(alternative, earlier_term)), None)
-        if decider is None:
-            return None
-        first = first or decider
-    return first
+                earlier.add(rule, term)

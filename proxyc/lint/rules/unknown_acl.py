@@ -41,8 +41,8 @@ class UnknownAcl(Rule):
 
     def check(self, ctx):
         for fe in ctx.config.frontends:
-            names = [acl.name for acl in fe.acls]
+            names = {acl.name for acl in fe.acls}
             for node in ctx.matchers(fe):
                 if isinstance(node, ir.AclRef) and node.name not in names:
                     yield self.finding(node, f"frontend {fe.name} refers to unknown ACL {node.name!r}",
-                                       hint=did_you_mean(node.name, names), fallback=fe)
+                                       hint=did_you_mean(node.name, sorted(names)), fallback=fe)

@@ -37,8 +37,8 @@ class UnknownResolver(Rule):
     severity = "error"
 
     def check(self, ctx):
-        names = [res.name for res in ctx.config.resolvers]
+        names = {res.name for res in ctx.config.resolvers}
         for up in ctx.config.upstreams:
             if up.resolver is not None and up.resolver not in names:
                 yield self.finding(up, f"upstream {up.name} uses unknown resolvers section {up.resolver!r}",
-                                   hint=did_you_mean(up.resolver, names))
+                                   hint=did_you_mean(up.resolver, sorted(names)))

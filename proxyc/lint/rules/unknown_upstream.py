@@ -38,8 +38,8 @@ class UnknownUpstream(Rule):
     severity = "error"
 
     def check(self, ctx):
-        names = [up.name for up in ctx.config.upstreams]
+        names = {up.name for up in ctx.config.upstreams}
         for fe, action in ctx.upstream_uses():
             if action.upstream not in names:
                 yield self.finding(action, f"frontend {fe.name} uses unknown upstream {action.upstream!r}",
-                                   hint=did_you_mean(action.upstream, names), fallback=fe)
+                                   hint=did_you_mean(action.upstream, sorted(names)), fallback=fe)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from ... import ir
+from ..conditions import walk_condition
 from ..registry import Rule
 
 
@@ -59,4 +60,4 @@ def _referenced(fe: ir.Frontend) -> set[str]:
 
 
 def _refs(condition) -> set[str]:
-    return {node.name for node in ir.iter_nodes(condition) if isinstance(node, ir.AclRef)}
+    return {node.name for node in walk_condition(condition) if isinstance(node, ir.AclRef)}
