@@ -12,6 +12,7 @@ Traffic only ever goes to 127.0.0.0/8: the original server addresses are never c
 """
 from __future__ import annotations
 
+import functools
 import http.client
 import re
 import socket
@@ -190,12 +191,20 @@ def _http_exchange(port: int, probe: Probe) -> Answer:
     return Answer(stub=stub, status=status, location=headers.get("location"), body=body)
 
 
+@functools.lru_cache(maxsize=1)
+def _client_tls_context() -> ssl.SSLContext:
+    """One context per process: building one loads the system CA store (~0.1 s), which
+    verification-off requests never use."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def _https_get(port: int, probe: Probe, source: str | None) -> tuple[int, dict[str, str], bytes]:
     """``http_get`` over TLS: the scratch certificate is self-signed, so verification is off;
     the connection still only goes to 127.0.0.1."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    context = _client_tls_context()
     lines = [f"{probe.method} {probe.path} HTTP/1.1", f"Host: {probe.host}", "Connection: close",
              *(f"{k}: {v}" for k, v in probe.headers)]
     raw = socket.create_connection(("127.0.0.1", port), timeout=REQUEST_TIMEOUT,
