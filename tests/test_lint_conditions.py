@@ -97,3 +97,57 @@ def test_claimed_implications_hold(a, b, paths):
 ])
 def test_backtracking_shapes(pattern, risky):
     assert (backtracking_risk(pattern) is not None) is risky
+
+
+# ------------------------------------------------------------------------------ the index
+
+_ATOMS = st.one_of(
+    _MATCHER,
+    st.builds(lambda m: ir.MethodMatch(values=[m]), st.sampled_from(["GET", "POST"])),
+)
+_CONDITION = st.one_of(
+    _ATOMS,
+    st.builds(lambda items: ir.All(items=items), st.lists(_ATOMS, min_size=2, max_size=3)),
+    st.builds(lambda items: ir.AnyOf(items=items), st.lists(_ATOMS, min_size=2, max_size=3)),
+    st.builds(lambda item: ir.Not(item=item), _ATOMS),
+    st.none(),
+)
+
+
+def _holds(condition, request) -> bool:
+    """Evaluates a generated condition on a (path, method) request."""
+    if condition is None:
+        return True
+    if isinstance(condition, ir.PathMatch):
+        return _matches(condition, request[0])
+    if isinstance(condition, ir.MethodMatch):
+        return request[1] in condition.values
+    if isinstance(condition, ir.All):
+        return all(_holds(item, request) for item in condition.items)
+    if isinstance(condition, ir.AnyOf):
+        return any(_holds(item, request) for item in condition.items)
+    return not _holds(condition.item, request)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_CONDITION, min_size=2, max_size=8),
+       st.lists(st.tuples(_SEGMENT.map(lambda s: "/" + s), st.sampled_from(["GET", "POST"])), max_size=20))
+def test_index_finds_what_pairwise_implication_finds_and_nothing_false(conditions, requests):
+    from proxyc.lint.condition_index import ConditionIndex, alternatives
+
+    index = ConditionIndex()
+    for position, condition in enumerate(conditions):
+        term = to_term(condition, {})
+        earlier_terms = [to_term(c, {}) for c in conditions[:position]]
+        if term is None:
+            pairwise = None in earlier_terms
+        else:
+            pairwise = all(any(implies(alt, t) for t in earlier_terms) for alt in alternatives(term))
+        decider = index.decider(term)
+        if pairwise:
+            assert decider is not None
+        if decider is not None:  # sound: every request the rule matches, an earlier rule matches
+            for request in requests + [(c.values[0], "GET") for c in [condition] if isinstance(c, ir.PathMatch)]:
+                if _holds(condition, request):
+                    assert any(_holds(c, request) for c in conditions[:position]), (condition, request)
+        index.add(position, term)
