@@ -47,6 +47,23 @@ def test_every_example_routes_as_described(example, target):
     assert result.requests > 0 and result.matched == result.requests
 
 
+SEEDS = sorted((Path(__file__).resolve().parent.parent / "examples" / "seed").glob("*.*"))
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=[p.name for p in SEEDS])
+def test_every_seed_config_routes_as_described_on_both(seed):
+    """The seed notes' own nginx.conf / haproxy.cfg, imported and compiled to both servers."""
+    from proxyc.loading import load_file
+
+    _need("nginx")
+    _need("haproxy")
+    cfg, diags, _, _ = load_file(seed)
+    assert cfg is not None, [str(d) for d in diags]
+    report = verify_config(cfg, "both", file=str(seed))
+    assert report.ok, report.to_text()
+    assert all(c.status == "pass" for t in report.targets for c in t.checks if c.name == "round robin")
+
+
 # ------------------------------------------------------------------ a wrong writer is caught
 
 LAB3 = Path(__file__).resolve().parent.parent / "examples" / "haproxy-lab3-grouped.pxc"

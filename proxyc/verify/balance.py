@@ -122,7 +122,9 @@ def _algorithm_checks(pool: _Pool, note: Note) -> list[Check]:
     balance = pool.upstream.balance
     if len(pool.primaries) < 2:
         return []
-    if pool.live.is_lossy(balance) or pool.live.is_lossy(pool.upstream):
+    # Only a P-code on the balance line itself: one on the upstream (e.g. about its health
+    # check) says nothing about how requests are spread.
+    if pool.live.is_lossy(balance):
         return [pool.check(balance.algorithm, "skip",
                            f"the {pool.live.target} writer reported it cannot express this upstream exactly")]
     algorithm = balance.algorithm
