@@ -76,6 +76,17 @@ def test_graphviz_accepts_every_example(example):
         assert f"upstream {up.name}" in text
 
 
+SEEDS = sorted((Path(__file__).resolve().parent.parent / "examples" / "seed").glob("*.*"))
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=[p.name for p in SEEDS])
+def test_nginx_and_haproxy_inputs_render_too(seed, tmp_path, capsys):
+    out = tmp_path / "g.dot"
+    assert run_graph(str(seed), None, "dot", str(out)) == 0
+    svg = _dot_accepts(out.read_text())
+    assert any(label.startswith("frontend ") for label in _labels(svg))
+
+
 def test_host_routing_shows_rules_in_order_acls_servers_and_notes():
     cfg = _load(next(p for p in EXAMPLES if p.stem == "host-routing"))
     mermaid = render(cfg, "mermaid")
