@@ -229,6 +229,16 @@ def test_validation_duplicates_are_shown_once(tmp_path):
     assert "V101" in codes
 
 
+def test_import_notes_are_shown_only_when_selected():
+    selection = Selection.of()
+    assert selection.keeps_other("E001") and selection.keeps_other("V101")
+    assert not selection.keeps_other("I001")
+    assert Selection.of(extend_select="I").keeps_other("I001")
+    assert Selection.of(select="ALL").keeps_other("I002")
+    assert not Selection.of(select="R").keeps_other("V101")
+    assert Selection.of(select="R", ignore="E").keeps_other("E001")  # syntax errors always
+
+
 def test_pyproject_settings_apply_from_the_nearest_configured_file(tmp_path):
     _write(tmp_path, "pyproject.toml", """
         [tool.proxyc.lint]

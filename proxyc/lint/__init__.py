@@ -15,7 +15,8 @@ _EXPORTS = {
     "render": "output", "all_rules": "registry", "get_rule": "registry", "rule_help": "registry",
     "Rule": "registry",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = ["LintOptions", "LintResult", "Rule", "all_rules", "get_rule", "lint_config", "lint_paths", "render",
+           "rule_help"]
 
 
 def __getattr__(name: str):

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .. import ir
 from .conditions import walk_condition
+
+# Names as nginx and HAProxy write them (upstreams, backends, ACLs).
+_NAME_WORD = re.compile(r"[A-Za-z0-9_.:~-]+")
 
 
 @dataclass
@@ -72,6 +77,22 @@ class LintContext:
         if key not in self._cache:
             self._cache[key] = [node for condition in self.conditions(fe) for node in walk_condition(condition)]
         return self._cache[key]
+
+    # -- the source text ----------------------------------------------------------------------
+    def mentions_beyond_definitions(self, name: str, definitions: int) -> bool:
+        """True when ``name`` occurs in the nginx or HAProxy source more often than it is
+        defined there. Readers keep only what the IR can express (a HAProxy ``http-request
+        set-var(...) if acl`` is reported as an import loss and dropped), so a name that only
+        such a line uses would otherwise look unused. Not used for .pxc, where the IR is
+        complete."""
+        if self.fmt == "pxc" or not self.source:
+            return False
+        return self._word_counts().get(name, 0) > definitions
+
+    def _word_counts(self) -> Counter:
+        if "words" not in self._cache:
+            self._cache["words"] = Counter(_NAME_WORD.findall(self.source))
+        return self._cache["words"]
 
     # -- listeners ----------------------------------------------------------------------------
     @staticmethod

@@ -17,6 +17,10 @@ INTRODUCTION = """\
 `--ignore` and `--extend-select` (codes or prefixes, or `ALL`), or in `[tool.proxyc.lint]` of
 pyproject.toml; silence one line with `# proxyc: noqa: CODE`. `proxyc rule CODE` prints a
 rule's documentation.
+
+Besides the rules, lint reports the readers' syntax errors (`E`, always) and validation errors
+(`V`). The importers' notes (`I`: what an nginx or HAProxy file uses that proxyc cannot
+represent, so the rules did not see it) are shown with `--extend-select I`.
 """
 
 

@@ -67,10 +67,19 @@ class Selection:
         return selected != _NOT_MATCHED and selected > _specificity(rule.code, self.ignore)
 
     def keeps_other(self, code: str) -> bool:
-        """Diagnostics that are not rule findings (reader, import, validation) are always
-        reported unless explicitly ignored; syntax and file errors (E) cannot be ignored,
-        since nothing of the file was linted."""
-        return code.startswith("E") or _specificity(code, self.ignore) <= 0
+        """Whether a diagnostic that is not a rule finding is reported. Syntax and file errors
+        (E) always are: nothing of that file was linted. The importers' notes (I: what an
+        nginx or HAProxy file uses that the IR cannot represent) describe a conversion, not a
+        problem of the config, so they are off by default (``--extend-select I`` shows them).
+        Everything else (V: validation) is selected like a default rule."""
+        if code.startswith("E"):
+            return True
+        if self.select is None:
+            selected = _NOT_MATCHED if code.startswith("I") else 0
+        else:
+            selected = _specificity(code, self.select)
+        selected = max(selected, _specificity(code, self.extend_select))
+        return selected != _NOT_MATCHED and selected > _specificity(code, self.ignore)
 
     def rules(self, rules: Iterable[type[Rule]]) -> list[type[Rule]]:
         return [rule for rule in rules if self.enables(rule)]

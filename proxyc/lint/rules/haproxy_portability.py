@@ -12,8 +12,8 @@ class HaproxyPortability(Rule):
 
     ## Why is this bad?
     Building the config for HAProxy silently changes its behaviour where a feature is
-    approximated or dropped. Knowing it before a migration or a dual-target build avoids
-    surprises in production. (Not run on HAProxy input.)
+    approximated or dropped. A .pxc file is meant for both targets, so this is checked on
+    .pxc input; for an nginx file, `proxyc convert --to haproxy` reports the same.
 
     ## Example
     ```
@@ -33,7 +33,7 @@ class HaproxyPortability(Rule):
 
     code = "P102"
     name = "haproxy-portability"
-    formats = ("pxc", "nginx")
+    formats = ("pxc",)
 
     def check(self, ctx):
         for diag in writer_portability(ctx, "haproxy"):

@@ -13,8 +13,9 @@ class NginxPortability(Rule):
     ## Why is this bad?
     Building the config for nginx silently changes its behaviour where a feature is
     approximated or dropped, or produces an nginx config that routes differently. Knowing it
-    before a migration or a dual-target build avoids surprises in production. (Not run on
-    nginx input.)
+    before a migration or a dual-target build avoids surprises in production. A .pxc file is
+    meant for both targets, so this is checked on .pxc input; for a HAProxy file,
+    `proxyc convert --to nginx` reports the same.
 
     ## Example
     ```
@@ -31,7 +32,7 @@ class NginxPortability(Rule):
 
     code = "P101"
     name = "nginx-portability"
-    formats = ("pxc", "haproxy")
+    formats = ("pxc",)
 
     def check(self, ctx):
         for diag in writer_portability(ctx, "nginx"):

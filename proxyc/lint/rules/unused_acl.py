@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections import Counter
+
 from ... import ir
 from ..conditions import walk_condition
 from ..registry import Rule
@@ -12,7 +14,8 @@ class UnusedAcl(Rule):
     ## Why is this bad?
     An unused ACL does nothing. It often means the rule that should use it was deleted or
     refers to another ACL by mistake, so traffic the author meant to route or block passes
-    through unchanged. `haproxy -c` does not report it.
+    through unchanged. `haproxy -c` does not report it. (In a haproxy.cfg, an ACL named on
+    any other line counts as used: directives proxyc does not model may use it.)
 
     ## Example
     ```
@@ -43,8 +46,9 @@ class UnusedAcl(Rule):
     def check(self, ctx):
         for fe in ctx.config.frontends:
             used = _referenced(fe)
+            definitions = Counter(acl.name for acl in fe.acls)
             for acl in fe.acls:
-                if acl.name not in used:
+                if acl.name not in used and not ctx.mentions_beyond_definitions(acl.name, definitions[acl.name]):
                     yield self.finding(acl, f"ACL {acl.name} is never used in frontend {fe.name}", fallback=fe)
 
 

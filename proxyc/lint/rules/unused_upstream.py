@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from ..registry import Rule
 
@@ -12,7 +13,10 @@ class UnusedUpstream(Rule):
     ## Why is this bad?
     An unused upstream is dead configuration: usually a rule was removed or renamed and the
     pool stayed behind, or the rule that should use it was never written. Readers of the
-    config assume it serves traffic, and HAProxy still health-checks its servers.
+    config assume it serves traffic, and HAProxy still health-checks its servers. (In nginx
+    and HAProxy files, a name that appears on any other line counts as used: directives
+    proxyc does not model may refer to it. Pools used only from other files, such as a SPOE
+    agent's backend, are reported: suppress them with a noqa comment.)
 
     ## Example
     ```
@@ -45,8 +49,10 @@ class UnusedUpstream(Rule):
     def check(self, ctx):
         used = ctx.used_upstream_names()
         raw_texts = _raw_texts(ctx.config)
+        definitions = Counter(up.name for up in ctx.config.upstreams)
         for up in ctx.config.upstreams:
-            if up.name in used or _mentioned(up.name, raw_texts):
+            if up.name in used or _mentioned(up.name, raw_texts) \
+                    or ctx.mentions_beyond_definitions(up.name, definitions[up.name]):
                 continue
             yield self.finding(up, f"upstream {up.name} is never used by a frontend")
 
