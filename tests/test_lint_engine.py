@@ -236,7 +236,8 @@ def test_import_notes_are_shown_only_when_selected():
     assert Selection.of(extend_select="I").keeps_other("I001")
     assert Selection.of(select="ALL").keeps_other("I002")
     assert not Selection.of(select="R").keeps_other("V101")
-    assert Selection.of(select="R", ignore="E").keeps_other("E001")  # syntax errors always
+    assert Selection.of(select="R").keeps_other("E001")  # syntax errors whatever the selection
+    assert not Selection.of(ignore="E205").keeps_other("E205")  # unless ignored by code
 
 
 def test_pyproject_settings_apply_from_the_nearest_configured_file(tmp_path):

@@ -18,8 +18,8 @@ INTRODUCTION = """\
 pyproject.toml; silence one line with `# proxyc: noqa: CODE`. `proxyc rule CODE` prints a
 rule's documentation.
 
-Besides the rules, lint reports the readers' syntax errors (`E`, always) and validation errors
-(`V`). The importers' notes (`I`: what an nginx or HAProxy file uses that proxyc cannot
+Besides the rules, lint reports the readers' syntax errors (`E`, whatever the selection, unless
+ignored by code) and validation errors (`V`). The importers' notes (`I`: what an nginx or HAProxy file uses that proxyc cannot
 represent, so the rules did not see it) are shown with `--extend-select I`.
 """
 

@@ -67,13 +67,15 @@ class Selection:
         return selected != _NOT_MATCHED and selected > _specificity(rule.code, self.ignore)
 
     def keeps_other(self, code: str) -> bool:
-        """Whether a diagnostic that is not a rule finding is reported. Syntax and file errors
-        (E) always are: nothing of that file was linted. The importers' notes (I: what an
-        nginx or HAProxy file uses that the IR cannot represent) describe a conversion, not a
-        problem of the config, so they are off by default (``--extend-select I`` shows them).
-        Everything else (V: validation) is selected like a default rule."""
+        """Whether a diagnostic that is not a rule finding is reported.
+
+        Syntax and file errors (E) are reported whatever the selection, since the file was
+        not (fully) linted, unless ignored by code or prefix (a missing nginx include, say).
+        The importers' notes (I: what an nginx or HAProxy file uses that the IR cannot
+        represent) describe a conversion, not a problem of the config: off by default
+        (``--extend-select I`` shows them). Validation errors (V) are selected like rules."""
         if code.startswith("E"):
-            return True
+            return _specificity(code, self.ignore) <= 0
         if self.select is None:
             selected = _NOT_MATCHED if code.startswith("I") else 0
         else:

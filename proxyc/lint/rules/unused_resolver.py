@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections import Counter
+
 from ..registry import Rule
 
 
@@ -11,6 +13,7 @@ class UnusedResolver(Rule):
     A resolvers section only takes effect through the upstreams that name it. An unused one
     usually means an upstream forgot its `resolver` line, so its server names are resolved
     once at start-up and never again: a container restarted with a new address is lost.
+    (Not checked on nginx input, where `resolver` applies to a whole block, not to upstreams.)
 
     ## Example
     ```
@@ -33,9 +36,14 @@ class UnusedResolver(Rule):
 
     code = "S010"
     name = "unused-resolver"
+    # nginx's `resolver` serves the whole block it is in (variables in proxy_pass, runtime
+    # re-resolution), not named upstreams: there is nothing to check.
+    formats = ("pxc", "haproxy")
 
     def check(self, ctx):
         used = {up.resolver for up in ctx.config.upstreams}
+        definitions = Counter(res.name for res in ctx.config.resolvers)
         for res in ctx.config.resolvers:
-            if res.name not in used:
+            # HAProxy's httpclient and Lua scripts name resolvers too (`httpclient.resolvers.id`).
+            if res.name not in used and not ctx.mentions_beyond_definitions(res.name, definitions[res.name]):
                 yield self.finding(res, f"resolvers section {res.name} is not used by any upstream")
