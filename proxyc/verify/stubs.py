@@ -119,6 +119,15 @@ class _TrackingMixin:
             self.stub.conns.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request, client_address):
+        # Health checks and stopped stubs reset connections all the time; that is expected
+        # traffic, not an error worth a traceback on the user's terminal.
+        import sys
+
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
 
 class _HTTPServer(_TrackingMixin, ThreadingHTTPServer):
     pass
