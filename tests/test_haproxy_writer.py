@@ -371,6 +371,37 @@ def test_line_breaks_in_strings_sent_in_headers_are_rejected(where):
     assert [d.code for d in diags if d.severity == "error"] == ["P003"]
 
 
+def test_empty_strings_are_the_empty_sample_or_rejected():
+    """HAProxy drops empty words: a log-format gets the empty sample, anything else is refused."""
+    require_binary("haproxy")
+    cfg = load(FRONTEND_ONLY.format(body='    request_header set X-Empty ok\n    use a if header X-A exact ""\n'
+                                         '    default a'), "t.pxc")
+    cfg.frontends[0].request_headers[0].value = ""
+    text, diags = write(cfg)
+    assert "    http-request set-header X-Empty %[str()]\n" in text
+    assert [(d.code, d.severity, d.line) for d in diags] == [("P003", "error", 5)]
+    assert "X-A" not in text
+    assert check_haproxy(text).ok
+
+
+def test_nothing_is_written_after_an_unconditional_answer():
+    require_binary("haproxy")
+    text, diags = written(FRONTEND_ONLY.format(body='    request_header set X-A 1\n    redirect scheme https\n'
+                                                    '    return 200 "never"\n    default deny'))
+    assert "    http-request redirect scheme https code 302\n\n" in text
+    assert [(d.code, d.severity, d.line) for d in diags] == [("P001", "info", 4), ("P001", "info", 6),
+                                                             ("P001", "info", 7)]
+    assert check_haproxy(text).ok  # HAProxy warns about http-request rules after a final one
+
+
+def test_huge_durations_are_clamped_to_haproxy_timers():
+    cfg = load(FRONTEND_ONLY.format(body="    default a"), "t.pxc")
+    cfg.defaults.timeouts.server = 30 * 86_400_000
+    text, diags = write(cfg)
+    assert "    timeout server 2147483647ms\n" in text
+    assert [(d.code, d.severity) for d in diags] == [("P001", "warning")]
+
+
 def test_acl_called_or_is_renamed():
     cfg = load(FRONTEND_ONLY.format(body="    acl x path prefix /x\n    use a if x\n"), "t.pxc")
     cfg.frontends[0].acls[0].name = "or"

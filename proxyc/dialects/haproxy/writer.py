@@ -151,7 +151,7 @@ def _defaults_section(ctx: Context) -> Section:
         if value is None and key in REQUIRED_TIMEOUTS:
             value = NGINX_DEFAULT_TIMEOUT_MS
         if value is not None:
-            section.add(f"timeout {keyword} {ir.format_duration(value)}")
+            section.add(ctx.timeout(keyword, value, defaults.timeouts, defaults))
     section.add(*_config_raw(ctx, "defaults"))
     return section
 

@@ -5,7 +5,7 @@ import textwrap
 
 from ... import ir
 from ..common import format_address
-from .quoting import NameTable, escape_log_format, fetchable_header_name
+from .quoting import NameTable, fetchable_header_name
 from .writer_context import Context, Section, Unwritable, lines_or_none
 
 # What an IR port of None means: nginx's default (80). HAProxy would otherwise connect to
@@ -17,10 +17,6 @@ RESOLVED_INIT_ADDR = "last,libc,none"
 UPSTREAM_TIMEOUTS = (("connect", "connect"), ("server", "server"), ("queue", "queue"),
                      ("tunnel", "tunnel"))
 FRONTEND_ONLY_TIMEOUTS = ("client", "http_request")
-
-
-def format_ms(ms: int) -> str:
-    return ir.format_duration(ms)
 
 
 def backend_section(ctx: Context, up: ir.Upstream) -> Section:
@@ -108,6 +104,9 @@ def sticky_cookie_lines(ctx: Context, up: ir.Upstream, mode: str) -> list[str]:
     if mode != "http":
         ctx.diags.error(up.span, "P001", f"sticky cookie on upstream {up.name!r} in tcp mode: ignored")
         return []
+    if not up.sticky_cookie:
+        ctx.diags.error(up.span, "P003", f"empty sticky cookie name on upstream {up.name!r}: not written")
+        return []
     return [f"cookie {ctx.header_word(up.sticky_cookie, up, 'cookie name')} insert indirect nocache"]
 
 
@@ -116,7 +115,8 @@ def health_lines(ctx: Context, up: ir.Upstream) -> list[str]:
     if hc is None:
         return []
     lines = _http_check_lines(ctx, hc.http) if hc.http is not None else []
-    timing = [("inter", hc.interval and format_ms(hc.interval)), ("rise", hc.rise), ("fall", hc.fall)]
+    interval = ctx.duration(hc.interval, hc, "check interval") if hc.interval is not None else None
+    timing = [("inter", interval), ("rise", hc.rise), ("fall", hc.fall)]
     timing_words = [f"{key} {value}" for key, value in timing if value is not None]
     if timing_words:
         lines.append("default-server " + " ".join(timing_words))
@@ -135,16 +135,16 @@ def _check_send(ctx: Context, http: ir.HttpCheck) -> str:
     words = ["http-check send meth", ctx.header_word(http.method, http, "check method"),
              "uri", ctx.header_word(http.path, http, "check path")]
     if http.host is not None:
-        words += ["hdr Host", ctx.header_word(escape_log_format(http.host), http, "check Host")]
+        words += ["hdr Host", ctx.log_format_word(http.host, http, "check Host")]
     return " ".join(words)
 
 
 def timeout_lines(ctx: Context, up: ir.Upstream) -> list[str]:
-    lines = [f"timeout {hap} {format_ms(value)}" for key, hap in UPSTREAM_TIMEOUTS
+    lines = [ctx.timeout(hap, value, up.timeouts, up) for key, hap in UPSTREAM_TIMEOUTS
              if (value := getattr(up.timeouts, key)) is not None]
     check = up.health.timeout if up.health and up.health.timeout is not None else up.timeouts.check
     if check is not None:
-        lines.append(f"timeout check {format_ms(check)}")
+        lines.append(ctx.timeout("check", check, up.health if up.health and up.health.timeout else up.timeouts, up))
     for key in FRONTEND_ONLY_TIMEOUTS:
         if getattr(up.timeouts, key) is not None:
             ctx.diags.warning(up.timeouts.span or up.span, "P001",
@@ -176,7 +176,7 @@ def _server_options(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str) ->
         opts.append("check")
     if passive is not None:
         if not srv.check and passive.fail_timeout and not (up.health and up.health.interval):
-            opts.append(f"inter {format_ms(passive.fail_timeout)}")
+            opts.append(f"inter {ctx.duration(passive.fail_timeout, passive, 'fail_timeout')}")
         layer = "layer7" if mode == "http" else "layer4"
         opts.append(f"observe {layer} error-limit {passive.max_fails or 1} on-error mark-down")
     if srv.weight != 1:
@@ -184,12 +184,13 @@ def _server_options(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str) ->
     if srv.max_conns is not None:
         opts.append(f"maxconn {srv.max_conns}")
     if srv.slow_start is not None:
-        opts.append(f"slowstart {format_ms(srv.slow_start)}")
+        opts.append(f"slowstart {ctx.duration(srv.slow_start, srv, 'slow_start')}")
     if srv.backup:
         opts.append("backup")
     if srv.down:
         opts.append("disabled")
-    if up.sticky_cookie is not None and mode == "http":
+    if up.sticky_cookie and mode == "http":
+        # An empty IR cookie value would be no value at all for HAProxy: the name stands in.
         opts.append("cookie " + ctx.header_word(srv.cookie or srv.name, srv, "server cookie"))
     elif srv.cookie is not None:
         ctx.diags.warning(srv.span, "P001", f"server cookie {srv.cookie!r} without a sticky cookie on the "
@@ -226,9 +227,9 @@ def resolvers_section(ctx: Context, res: ir.Resolver) -> Section:
     for ns in res.nameservers:
         section.add(*_nameserver_line(ctx, ns, names))
     if res.hold_valid is not None:
-        section.add(f"hold valid {format_ms(res.hold_valid)}")
+        section.add(f"hold valid {ctx.duration(res.hold_valid, res, 'hold_valid')}")
     if res.timeout is not None:
-        section.add(f"timeout retry {format_ms(res.timeout)}")
+        section.add(f"timeout retry {ctx.duration(res.timeout, res, 'resolver timeout')}")
     if res.retries is not None:
         section.add(f"resolve_retries {res.retries}")
     return section

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from ... import ir
 from ...diagnostics import Diagnostics
-from .quoting import NameTable, has_line_break, has_nul, quote
+from .quoting import NameTable, escape_log_format, has_line_break, has_nul, quote
 
 INDENT = "    "
+MAX_TIMER_MS = 2**31 - 1
 # The one name an ACL cannot have: HAProxy reads it as the disjunction in conditions.
 ACL_RESERVED = frozenset({"or"})
 
@@ -97,17 +98,47 @@ class Context:
         return chosen
 
     def word(self, value: str, node: ir.Node | None, what: str) -> str:
-        """A user string as one quoted word; NUL is rejected (``Unwritable``)."""
+        """A user string as one quoted word. NUL cannot be written (HAProxy strings are C
+        strings), nor can an empty string: HAProxy drops empty words. Both raise Unwritable."""
         if has_nul(value):
-            self.diags.error(node.span if node else None, "P003", f"{what} contains a NUL character; not written")
-            raise Unwritable(what)
+            self._reject(node, f"{what} contains a NUL character; not written")
+        if value == "":
+            self._reject(node, f"{what} is empty, and HAProxy drops empty words; not written")
         return quote(value)
 
     def header_word(self, value: str, node: ir.Node | None, what: str) -> str:
         """A string HAProxy sends in an HTTP header or request line: CR and LF would split it
         (header injection), so they are rejected too."""
         if has_line_break(value):
-            self.diags.error(node.span if node else None, "P003",
-                             f"{what} contains a CR, LF or NUL character; not written")
-            raise Unwritable(what)
-        return quote(value)
+            self._reject(node, f"{what} contains a CR, LF or NUL character; not written")
+        return self.word(value, node, what)
+
+    def log_format_word(self, value: str, node: ir.Node | None, what: str) -> str:
+        """A literal string where HAProxy expects a log-format (set-header values, redirect
+        targets): ``%`` is escaped, and the empty string is the empty sample ``%[str()]``."""
+        if value == "":
+            return "%[str()]"
+        return self.header_word(escape_log_format(value), node, what)
+
+    def duration(self, ms: int, node: ir.Node | None, what: str) -> str:
+        """A duration in HAProxy's units; its timers stop at 2**31 - 1 ms (about 24.8 days)."""
+        if ms > MAX_TIMER_MS:
+            self.diags.warning(node.span if node else None, "P001",
+                               f"{what} of {ir.format_duration(ms)} is longer than HAProxy's longest timer; "
+                               f"written as {MAX_TIMER_MS}ms")
+            return f"{MAX_TIMER_MS}ms"
+        return ir.format_duration(ms)
+
+    def timeout(self, keyword: str, ms: int, node: ir.Node | None, owner: ir.Node | None = None) -> str:
+        """A ``timeout`` line. Zero is written, but it means "never" to HAProxy. Diagnostics
+        point at ``node`` (a Timeouts block) or, when it has no span, at its ``owner``."""
+        if node is None or node.span is None:
+            node = owner
+        if ms == 0:
+            self.diags.warning(node.span if node else None, "P001",
+                               f"timeout {keyword} 0 disables the timeout in HAProxy")
+        return f"timeout {keyword} {self.duration(ms, node, f'timeout {keyword}')}"
+
+    def _reject(self, node: ir.Node | None, message: str) -> None:
+        self.diags.error(node.span if node else None, "P003", message)
+        raise Unwritable(message)

@@ -17,7 +17,6 @@ import posixpath
 
 from ... import ir
 from ..common import format_address
-from .quoting import escape_log_format
 from .writer_backends import raw_lines
 from .writer_conditions import ALWAYS, NEVER, ConditionWriter, Literal, Term, render_guard, simplify
 from .writer_context import Context, Section, Unwritable, comment_lines, lines_or_none
@@ -44,6 +43,9 @@ class FrontendWriter:
         self.switching: list[str] = []  # use_backend / default_backend, in order
         self.generated: list[Section] = []  # backends holding one action each
         self.stats_uri = self._stats_uri_literal()
+        # Set by an unconditional http-request action: HAProxy warns about (and never runs)
+        # any http-request rule after it.
+        self.answers_everything = False
 
     def sections(self) -> tuple[Section, list[Section]]:
         """The frontend section and the backends generated for it."""
@@ -88,7 +90,7 @@ class FrontendWriter:
         return pem
 
     def _timeouts(self) -> list[str]:
-        lines = [f"timeout {hap} {ir.format_duration(value)}" for key, hap in FRONTEND_TIMEOUTS
+        lines = [self.ctx.timeout(hap, value, self.fe.timeouts, self.fe) for key, hap in FRONTEND_TIMEOUTS
                  if (value := getattr(self.fe.timeouts, key)) is not None]
         for key in BACKEND_ONLY_TIMEOUTS:
             if getattr(self.fe.timeouts, key) is not None:
@@ -120,7 +122,7 @@ class FrontendWriter:
             return []
         lines = ["stats enable", f"stats uri {self.ctx.word(stats.uri, stats, 'stats uri')}"]
         if stats.refresh is not None:
-            lines.append(f"stats refresh {ir.format_duration(stats.refresh)}")
+            lines.append(f"stats refresh {self.ctx.duration(stats.refresh, stats, 'stats refresh')}")
         for user in stats.users:
             if ":" in user.user:
                 self.ctx.diags.error(user.span, "P003", f"stats user {user.user!r} contains ':'; not written")
@@ -140,7 +142,12 @@ class FrontendWriter:
 
     # ------------------------------------------------------------------ headers
     def _header_ops(self) -> list[str]:
-        ops = [("http-request", op) for op in self.fe.request_headers]
+        request_ops = self.fe.request_headers
+        if request_ops and self.answers_everything:
+            self.ctx.diags.info(request_ops[0].span, "P001", "request headers are never sent: a rule answers "
+                                "every request; not written")
+            request_ops = []
+        ops = [("http-request", op) for op in request_ops]
         ops += [("http-response", op) for op in self.fe.response_headers]
         if ops and self.mode != "http":
             self.ctx.diags.warning(self.fe.span, "P001", "header changes in tcp mode: ignored")
@@ -152,7 +159,7 @@ class FrontendWriter:
     def _header_op(self, keyword: str, op: ir.HeaderOp) -> list[str]:
         words = [keyword, HEADER_ACTIONS[op.action], self.ctx.header_word(op.name, op, f"header name {op.name!r}")]
         if op.action != "delete":
-            words.append(self.ctx.header_word(escape_log_format(op.value or ""), op, f"header {op.name!r} value"))
+            words.append(self.ctx.log_format_word(op.value or "", op, f"header {op.name!r} value"))
         return [" ".join(words)]
 
     def _report_headers_read_after_change(self) -> None:
@@ -188,7 +195,7 @@ class FrontendWriter:
             return
         action = rule.action
         if leading and not isinstance(action, ir.UseUpstream):
-            self.leading.append(self._action_line(action) + _guard(self._after_stats(terms)))
+            self._add_leading(action, terms, rule)
             return
         guard = _guard(terms)
         if isinstance(action, ir.UseUpstream):
@@ -205,11 +212,20 @@ class FrontendWriter:
             if isinstance(action, ir.UseUpstream):
                 self.switching.append(f"default_backend {self.ctx.backend_name(action.upstream)}")
             elif no_use_rules:
-                self.leading.append(self._action_line(action) + _guard(self._after_stats(ALWAYS)))
+                self._add_leading(action, ALWAYS, action)
             else:
                 self.switching.append(f"default_backend {self._action_backend('default', action, 'default')}")
         except Unwritable:
             return
+
+    def _add_leading(self, action: ir.Node, terms: list[Term], node: ir.Node) -> None:
+        if self.answers_everything:
+            self.ctx.diags.info(node.span, "P001", "never reached: an earlier rule answers every request; "
+                                "not written")
+            return
+        terms = self._after_stats(terms)
+        self.leading.append(self._action_line(action) + _guard(terms))
+        self.answers_everything = terms == ALWAYS
 
     def _action_backend(self, label: str, action: ir.Node, what: str) -> str:
         line = self._action_line(action)
@@ -281,7 +297,7 @@ class FrontendWriter:
             self.ctx.diags.error(action.span, "P001", "redirect without a target; the rule is left out")
             raise Unwritable("redirect target")
         # In http-request rules all three targets are log-format strings.
-        target_word = self.ctx.header_word(escape_log_format(target), action, "redirect target")
+        target_word = self.ctx.log_format_word(target, action, "redirect target")
         return f"redirect {kind} {target_word} code {action.code}"
 
     def _deny(self, action: ir.Deny) -> str:
