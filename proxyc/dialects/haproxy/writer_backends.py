@@ -6,7 +6,7 @@ import textwrap
 from ... import ir
 from ..common import format_address
 from .quoting import NameTable, fetchable_header_name
-from .writer_context import Context, Section, Unwritable, lines_or_none
+from .writer_context import Context, Section, lines_or_none
 
 # What an IR port of None means: nginx's default (80). HAProxy would otherwise connect to
 # the port the client used, so the port is always written out.
@@ -17,6 +17,7 @@ RESOLVED_INIT_ADDR = "last,libc,none"
 UPSTREAM_TIMEOUTS = (("connect", "connect"), ("server", "server"), ("queue", "queue"),
                      ("tunnel", "tunnel"))
 FRONTEND_ONLY_TIMEOUTS = ("client", "http_request")
+BALANCE_KEYWORDS = {"round_robin": "roundrobin", "least_conn": "leastconn", "source": "source", "first": "first"}
 
 
 def backend_section(ctx: Context, up: ir.Upstream) -> Section:
@@ -41,10 +42,7 @@ def backend_section(ctx: Context, up: ir.Upstream) -> Section:
     server_names.reserve(s.name for s in up.servers)
     for srv in up.servers:
         section.add_comments(srv.comments)
-        try:
-            section.add(server_line(ctx, up, srv, mode, server_names))
-        except Unwritable:
-            continue
+        section.add(*server_lines(ctx, up, srv, mode, server_names))
     _report_first_without_maxconn(ctx, up)
     section.add(*raw_lines(ctx, up.raw))
     return section
@@ -55,8 +53,7 @@ def backend_section(ctx: Context, up: ir.Upstream) -> Section:
 @lines_or_none
 def balance_lines(ctx: Context, up: ir.Upstream) -> list[str]:
     bal = up.balance
-    algorithm = {"round_robin": "roundrobin", "least_conn": "leastconn", "source": "source",
-                 "first": "first"}.get(bal.algorithm)
+    algorithm = BALANCE_KEYWORDS.get(bal.algorithm)
     if bal.algorithm == "random":
         algorithm = f"random({bal.choices})" if bal.choices else "random"
     elif bal.algorithm == "hash":
@@ -103,9 +100,6 @@ def sticky_cookie_lines(ctx: Context, up: ir.Upstream, mode: str) -> list[str]:
         return []
     if mode != "http":
         ctx.diags.error(up.span, "P001", f"sticky cookie on upstream {up.name!r} in tcp mode: ignored")
-        return []
-    if not up.sticky_cookie:
-        ctx.diags.error(up.span, "P003", f"empty sticky cookie name on upstream {up.name!r}: not written")
         return []
     return [f"cookie {ctx.header_word(up.sticky_cookie, up, 'cookie name')} insert indirect nocache"]
 
@@ -154,7 +148,9 @@ def timeout_lines(ctx: Context, up: ir.Upstream) -> list[str]:
 
 # ---------------------------------------------------------------------- servers
 
-def server_line(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str, names: NameTable) -> str:
+@lines_or_none
+def server_lines(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str, names: NameTable) -> list[str]:
+    """The server's line; an unwritable value leaves the server out (reported as an error)."""
     name = ctx.name_for(names, srv.name, srv.name, srv, "server")
     address = ctx.word(format_address(srv.host, srv.port or DEFAULT_SERVER_PORT), srv, "server address")
     if srv.count is not None:
@@ -165,7 +161,7 @@ def server_line(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str, names:
                               hint="add `resolver NAME` to the upstream")
     else:
         head = f"server {name} {address}"
-    return " ".join([head] + _server_options(ctx, up, srv, mode))
+    return [" ".join([head] + _server_options(ctx, up, srv, mode))]
 
 
 def _server_options(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str) -> list[str]:
