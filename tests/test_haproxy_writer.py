@@ -615,6 +615,7 @@ def test_live_matchers_and_first_match_order(live):
             (dict(path="/static/x", host="db.internal"), "app"),
             (dict(path="/static/../api/x"), "api"),  # normalize_uri
             (dict(path="//api//x"), "api"),
+            (dict(path="/img/./x/../logo.png"), "images"),
             (dict(path="/secure"), "app"),  # not TLS
         ]
         for request, upstream in table:
