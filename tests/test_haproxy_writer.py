@@ -261,6 +261,9 @@ DIAGNOSTIC_CASES = {
         'frontend f {\n    listen :80\n    request_header set Host example.com\n'
         '    use a if host exact a.example.com\n}\n' + UPSTREAMS,
         ("P001", "error", 3, 5), "after changing request header 'host'"),
+    "max_conns queues in HAProxy": (
+        'frontend f {\n    listen :80\n    default a\n}\nupstream a {\n    server a1 10.0.0.1:80 max_conns 5\n}\n',
+        ("P001", "info", 6, 12), "queue"),
     "count without resolver": (
         'frontend f {\n    listen :80\n    default a\n}\nupstream a {\n    server a1 app:80 count 3\n}\n',
         ("P001", "warning", 6, 12), "no resolver"),
@@ -400,6 +403,14 @@ def test_huge_durations_are_clamped_to_haproxy_timers():
     text, diags = write(cfg)
     assert "    timeout server 2147483647ms\n" in text
     assert [(d.code, d.severity) for d in diags] == [("P001", "warning")]
+
+
+def test_weight_above_haproxy_maximum_is_clamped():
+    cfg = load(FRONTEND_ONLY.format(body="    default a"), "t.pxc")
+    cfg.upstreams[0].servers[0].weight = 1000
+    text, diags = write(cfg)
+    assert "    server a1 10.0.0.1:80 weight 256\n" in text
+    assert [(d.code, d.severity, d.line) for d in diags] == [("P001", "warning", 7)]
 
 
 def test_acl_called_or_is_renamed():

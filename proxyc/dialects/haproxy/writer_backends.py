@@ -11,6 +11,7 @@ from .writer_context import Context, Section, lines_or_none
 # What an IR port of None means: nginx's default (80). HAProxy would otherwise connect to
 # the port the client used, so the port is always written out.
 DEFAULT_SERVER_PORT = 80
+MAX_WEIGHT = 256
 # Resolved at run time; a missing container must not stop HAProxy from starting.
 RESOLVED_INIT_ADDR = "last,libc,none"
 
@@ -44,6 +45,7 @@ def backend_section(ctx: Context, up: ir.Upstream) -> Section:
         section.add_comments(srv.comments)
         section.add(*server_lines(ctx, up, srv, mode, server_names))
     _report_first_without_maxconn(ctx, up)
+    _report_queueing(ctx, up)
     section.add(*raw_lines(ctx, up.raw))
     return section
 
@@ -90,6 +92,13 @@ def _report_first_without_maxconn(ctx: Context, up: ir.Upstream) -> None:
                           "balance first fills servers up to their maxconn; without max_conns "
                           f"({', '.join(missing)}) every request goes to the first server",
                           hint="set max_conns on every server")
+
+
+def _report_queueing(ctx: Context, up: ir.Upstream) -> None:
+    capped = next((s for s in up.servers if s.max_conns is not None), None)
+    if capped is not None and up.balance.algorithm != "first":
+        ctx.diags.info(capped.span, "P001", "a server at its max_conns makes HAProxy queue the request, "
+                       "where nginx passes it to the next server")
 
 
 # ---------------------------------------------------------------------- cookies and checks
@@ -175,8 +184,10 @@ def _server_options(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str) ->
             opts.append(f"inter {ctx.duration(passive.fail_timeout, passive, 'fail_timeout')}")
         layer = "layer7" if mode == "http" else "layer4"
         opts.append(f"observe {layer} error-limit {passive.max_fails or 1} on-error mark-down")
+    if srv.weight > MAX_WEIGHT:
+        ctx.diags.warning(srv.span, "P001", f"weight {srv.weight} is above HAProxy's maximum; written as {MAX_WEIGHT}")
     if srv.weight != 1:
-        opts.append(f"weight {srv.weight}")
+        opts.append(f"weight {min(srv.weight, MAX_WEIGHT)}")
     if srv.max_conns is not None:
         opts.append(f"maxconn {srv.max_conns}")
     if srv.slow_start is not None:
