@@ -25,6 +25,7 @@ Regexes are also checked in the servers' dialect (PCRE2): see the table at the e
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -100,6 +101,18 @@ def hostile_upper() -> st.SearchStrategy[str]:
 
 
 @cache
+def hostile_path() -> st.SearchStrategy[str]:
+    """Hostile text, and hostile text after a leading '/' (what a real path looks like)."""
+    return st.one_of(hostile(), hostile().map("/".__add__))
+
+
+@cache
+def hostile_url() -> st.SearchStrategy[str]:
+    """Hostile text, and hostile text after a scheme and host or inside a host."""
+    return st.one_of(hostile(), hostile().map("https://example.com/".__add__), hostile().map("https://".__add__))
+
+
+@cache
 def hostile_regex() -> st.SearchStrategy[str]:
     """Hostile text as a regex (most do not compile: validate refuses those), and valid
     regexes made of hostile text."""
@@ -118,21 +131,37 @@ Place = Callable[[ir.Config, int, str], list[ir.Node]]
 
 
 @dataclass(frozen=True)
+class Loss:
+    """Why a target's reader cannot give a field back by design, for the values ``applies``
+    to: ``applies(value, text, probe)`` sees the written text and the probe's number."""
+
+    reason: str
+    applies: Callable[[str, str, int], bool] = lambda value, text, probe: True
+
+
+def route_map(value: str, text: str, probe: int) -> bool:
+    """Did the nginx writer route this probe's frontend through a route map (DESIGN §2)?"""
+    return f"$pxc_route_probe{probe}" in text
+
+
+@dataclass(frozen=True)
 class Field:
     """One string field of the IR, and how to put a hostile value into it.
 
     ``place`` adds probe number ``index`` carrying ``value`` to a config and returns the nodes it
     added; ``harvest`` lists every value of this field found in a (read back) config. ``lost``
-    maps a target to the reason its reader cannot give the field back; ``files`` gives the
-    checkers the files the values name (certificates)."""
+    maps a target to why its reader cannot give (some) values back; ``files`` gives the
+    checkers the files the values name (certificates); ``fold`` is applied to both sides before
+    comparing what a reader gives back (header names are case-insensitive)."""
 
     name: str
     place: Place
     harvest: Callable[[ir.Config], list[str]]
     values: Callable[[], st.SearchStrategy[str]] = hostile
     example: str = "nginx-lab1-round-robin"
-    lost: dict[str, str] = field(default_factory=dict)
+    lost: dict[str, Loss] = field(default_factory=dict)
     files: Callable[[list[str]], dict[str, bytes]] | None = None
+    fold: Callable[[str], str] = str  # what a reader may normalise (header names: case)
 
 
 def collect(node_type: type, attribute: str, when: Callable[[ir.Node], bool] = lambda node: True):
@@ -237,9 +266,22 @@ def tls_files(values: list[str], *, as_key: bool) -> dict[str, bytes]:
     return files
 
 
-ROUTE_MAP = "nginx routes by this matcher through a route map, which the nginx reader keeps as raw text"
-NO_NAMES = "nginx has no name for {}; the reader makes one up"
-STUB_STATUS = "nginx serves stats with stub_status, which has no {}"
+ROUTE_MAP = Loss("nginx routes this frontend through a route map, which the nginx reader keeps as raw text",
+                 route_map)
+ROUTE_MAP_OR_CATCH_ALL = Loss(
+    ROUTE_MAP.reason + "; a prefix '/' matches every request, so nginx's location / reads back as the default",
+    lambda value, text, probe: value == "/" or route_map(value, text, probe))
+NO_SERVER_NAME = Loss("nginx has no name for a server block; the reader makes one up")
+NO_UPSTREAM_SERVER_NAME = Loss("nginx has no name for an upstream server; the reader makes one up")
+NO_RESOLVER_NAME = Loss("nginx's resolver directive has no name")
+NO_ACLS = Loss("nginx has no named conditions; the writer expands ACLs")
+NO_STICKY = Loss("nginx (open source) has no sticky cookie")
+NO_HEALTH = Loss("nginx (open source) has no active health checks")
+STUB_STATUS = Loss("nginx serves stats with stub_status, which has no uri setting")
+ONE_PEM = Loss("HAProxy takes certificate and key in one PEM file: the writer combines them")
+_SCHEME_HOST = re.compile(r"https?://[^$/?#\\\s\"']*")
+PREFIX_REDIRECT = Loss("the nginx reader reads a prefix redirect back only as scheme://host$request_uri",
+                       lambda value, text, probe: not _SCHEME_HOST.fullmatch(value))
 
 
 def _path(op: str, ignore_case: bool = False) -> Callable[[str], ir.Condition]:
@@ -283,19 +325,19 @@ def _listen(**tls: Callable[[str], str | None]) -> Place:
 FIELDS = (
     # ---------------------------------------------------------------- names
     Field("frontend name", frontend_with(name=str), collect(ir.Frontend, "name"),
-          lost={"nginx": NO_NAMES.format("a server block")}),
+          lost={"nginx": NO_SERVER_NAME}),
     Field("upstream name", probe_upstream(name=str), collect(ir.Upstream, "name")),
     Field("server name", probe_upstream(servers=lambda v: [ir.Server(name=v, host="127.0.0.1", port=8000)]),
-          collect(ir.Server, "name"), lost={"nginx": NO_NAMES.format("an upstream server")}),
+          collect(ir.Server, "name"), lost={"nginx": NO_UPSTREAM_SERVER_NAME}),
     Field("acl name", lambda cfg, i, v: [probe_frontend(
         cfg, i, acls=[ir.Acl(name=v, condition=ir.PathMatch(op="prefix", values=["/acl"]))],
         rules=[ir.Rule(condition=ir.AclRef(name=v), action=ir.Return(status=200))])],
-          collect(ir.Acl, "name"), lost={"nginx": "nginx has no named conditions; the writer expands ACLs"}),
+          collect(ir.Acl, "name"), lost={"nginx": NO_ACLS}),
     Field("resolver name", probe_resolver(name=str), collect(ir.Resolver, "name"), example="docker-dns-alias",
-          lost={"nginx": NO_NAMES.format("a resolver")}),
+          lost={"nginx": NO_RESOLVER_NAME}),
     Field("nameserver name", probe_resolver(nameservers=lambda v: [ir.Nameserver(name=v, address="127.0.0.1")]),
           collect(ir.Nameserver, "name"), example="docker-dns-alias",
-          lost={"nginx": NO_NAMES.format("a nameserver")}),
+          lost={"nginx": NO_RESOLVER_NAME}),
     # ---------------------------------------------------------------- addresses
     Field("server host", probe_upstream(servers=lambda v: [ir.Server(name="s1", host=v, port=8000)]),
           collect(ir.Server, "host")),
@@ -306,8 +348,10 @@ FIELDS = (
     Field("source match", rule_frontend(lambda v: ir.SourceMatch(values=[v])), collect(ir.SourceMatch, "values"),
           lost={"nginx": ROUTE_MAP}),
     # ---------------------------------------------------------------- matchers
-    Field("path exact", rule_frontend(_path("exact")), collect(ir.PathMatch, "values", lambda n: n.op == "exact")),
-    Field("path prefix", rule_frontend(_path("prefix")), collect(ir.PathMatch, "values", lambda n: n.op == "prefix")),
+    Field("path exact", rule_frontend(_path("exact")), collect(ir.PathMatch, "values", lambda n: n.op == "exact"),
+          values=hostile_path, lost={"nginx": ROUTE_MAP}),
+    Field("path prefix", rule_frontend(_path("prefix")), collect(ir.PathMatch, "values", lambda n: n.op == "prefix"),
+          values=hostile_path, lost={"nginx": ROUTE_MAP_OR_CATCH_ALL}),
     Field("path suffix", rule_frontend(_path("suffix")), collect(ir.PathMatch, "values", lambda n: n.op == "suffix"),
           lost={"nginx": ROUTE_MAP}),
     Field("path prefix nocase", rule_frontend(_path("prefix", ignore_case=True)),
@@ -337,9 +381,9 @@ FIELDS = (
     Field("return content type", action_frontend(lambda v: ir.Return(status=200, body="x", content_type=v)),
           collect(ir.Return, "content_type")),
     Field("redirect location", action_frontend(lambda v: ir.Redirect(code=302, location=v)),
-          collect(ir.Redirect, "location")),
+          collect(ir.Redirect, "location"), values=hostile_url),
     Field("redirect prefix", action_frontend(lambda v: ir.Redirect(code=302, prefix=v)),
-          collect(ir.Redirect, "prefix")),
+          collect(ir.Redirect, "prefix"), values=hostile_url, lost={"nginx": PREFIX_REDIRECT}),
     Field("redirect scheme", action_frontend(lambda v: ir.Redirect(code=302, scheme=v)),
           collect(ir.Redirect, "scheme")),
     Field("default return body", frontend_with(default=lambda v: ir.Return(status=503, body=v)),
@@ -358,35 +402,112 @@ FIELDS = (
           values=hostile_file_name, files=lambda values: tls_files(values, as_key=False)),
     Field("tls key", _listen(cert=lambda v: "site.crt", key=str), collect(ir.Tls, "key"),
           values=hostile_file_name, files=lambda values: tls_files(values, as_key=True),
-          lost={"haproxy": "HAProxy takes certificate and key in one PEM file: the writer combines them"}),
+          lost={"haproxy": ONE_PEM}),
     # ---------------------------------------------------------------- stats
-    Field("stats uri", _stats(uri=str), collect(ir.Stats, "uri"), lost={"nginx": STUB_STATUS.format("uri setting")}),
+    Field("stats uri", _stats(uri=str), collect(ir.Stats, "uri"), lost={"nginx": STUB_STATUS}),
     Field("stats user", _stats(users=lambda v: [ir.StatsUser(user=v, password="pw")]), collect(ir.StatsUser, "user")),
     Field("stats password", _stats(users=lambda v: [ir.StatsUser(user="admin", password=v)]),
           collect(ir.StatsUser, "password")),
     Field("stats realm", _stats(realm=str, users=lambda v: [ir.StatsUser(user="admin", password="pw")]),
           collect(ir.Stats, "realm")),
     # ---------------------------------------------------------------- upstream settings
-    Field("hash header name", _balance("header"), collect(ir.Balance, "key_name")),
+    Field("hash header name", _balance("header"), collect(ir.Balance, "key_name"), fold=str.lower),
     Field("hash cookie name", _balance("cookie"), collect(ir.Balance, "key_name")),
     Field("hash param name", _balance("param"), collect(ir.Balance, "key_name")),
     Field("sticky cookie", probe_upstream(sticky_cookie=str), collect(ir.Upstream, "sticky_cookie"),
-          lost={"nginx": "nginx (open source) has no sticky cookie"}),
+          lost={"nginx": NO_STICKY}),
     Field("server cookie", probe_upstream(sticky_cookie=lambda v: "SRV", servers=lambda v: [
         ir.Server(name="s1", host="127.0.0.1", port=8000, cookie=v)]), collect(ir.Server, "cookie"),
-          lost={"nginx": "nginx (open source) has no sticky cookie"}),
+          lost={"nginx": NO_STICKY}),
     Field("health check path", _health(path=str), collect(ir.HttpCheck, "path"),
-          lost={"nginx": "nginx (open source) has no active health checks"}),
+          lost={"nginx": NO_HEALTH}),
     Field("health check method", _health(method=str), collect(ir.HttpCheck, "method"), values=hostile_upper,
-          lost={"nginx": "nginx (open source) has no active health checks"}),
+          lost={"nginx": NO_HEALTH}),
     Field("health check host", _health(host=str), collect(ir.HttpCheck, "host"),
-          lost={"nginx": "nginx (open source) has no active health checks"}),
+          lost={"nginx": NO_HEALTH}),
     # ---------------------------------------------------------------- logs
-    Field("log facility", probe_log(target=lambda v: "stderr", facility=str), collect(ir.Log, "facility")),
-    Field("log level", probe_log(target=lambda v: "stderr", facility=lambda v: "local0", level=str),
-          collect(ir.Log, "level")),
-    Field("syslog address", probe_log(target=lambda v: "syslog", address=str), collect(ir.Log, "address")),
+    Field("log facility", probe_log(target=lambda v: "syslog", address=lambda v: "127.0.0.1", facility=str),
+          collect(ir.Log, "facility"),
+          example="haproxy-lab1-stats"),
+    Field("log level", probe_log(target=lambda v: "syslog", address=lambda v: "127.0.0.1", facility=lambda v: "local0",
+                                 level=str),
+          collect(ir.Log, "level"), example="haproxy-lab1-stats"),
+    Field("syslog address", probe_log(target=lambda v: "syslog", address=str), collect(ir.Log, "address"),
+          example="haproxy-lab1-stats"),
 )
+
+
+
+# ------------------------------------------------------------------------------ known gaps
+
+ADDRESS_FIELDS = frozenset({"server host", "listen address", "nameserver address", "syslog address"})
+EXPANDED_TEXT_FIELDS = frozenset({"return body", "default return body", "redirect location", "request header value",
+                                  "response header value"})
+HAPROXY_WORD_FIELDS = frozenset({"return body", "default return body", "return content type", "redirect location",
+                                 "redirect prefix", "request header name", "request header value",
+                                 "deleted header name", "response header value"})
+MATCHER_FIELDS = frozenset({"path exact", "path prefix", "path suffix", "path prefix nocase", "path regex",
+                            "host exact", "host suffix", "host regex", "method", "header match value",
+                            "header match contains", "header match regex", "source match"})
+VALID_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:~-]*")
+
+
+HOST_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
+
+
+def not_an_address(value: str) -> bool:
+    """Neither an IP address nor a plain host name (what validate should insist on)."""
+    return not (is_ip(value) or HOST_NAME.fullmatch(value))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A known bug in a module this file does not own. The values it covers are left out of
+    the property (and counted), and its example is a strict xfail, so a fix is noticed."""
+
+    reason: str
+    targets: tuple[str, ...]
+    fields: frozenset[str] | None  # None: every field
+    applies: Callable[[str], bool]
+    example: tuple[str, str, str]  # field, target, value
+
+    def covers(self, fld: Field, target: str, value: str) -> bool:
+        return target in self.targets and (self.fields is None or fld.name in self.fields) and self.applies(value)
+
+
+GAPS = (
+    Gap("validate: server, listen, nameserver and syslog addresses are not checked; the writers write them and the "
+        "readers refuse them (HAProxy even expands ${X} in an address)", TARGETS, ADDRESS_FIELDS, not_an_address, ("server host", "pxc", "${X}")),
+    Gap("HAProxy reader: the writer spells an empty string '%[str()]' (HAProxy drops empty words), and the "
+        "reader keeps that as raw text instead of reading ''", ("haproxy",), None, lambda v: v == "",
+        ("request header value", "haproxy", "")),
+    Gap("HAProxy writer: a matcher value starting with '(' is written without '--' before it; HAProxy warns "
+        "('matching path for pattern ( is likely a mistake') and -dW makes that fatal", ("haproxy",),
+        MATCHER_FIELDS, lambda v: v.startswith("("), ("path exact", "haproxy", "(")),
+    Gap("HAProxy writer: a value 'if' or 'unless' is written bare and HAProxy (and the reader) take it as "
+        "the start of the condition", ("haproxy",), HAPROXY_WORD_FIELDS, lambda v: v in ("if", "unless"),
+        ("return body", "haproxy", "if")),
+    Gap("nginx reader: backslash escapes in tokens (\\\\, \\t, \\r, \\n) are not decoded as nginx decodes "
+        "them (crossplane's lexer keeps them)", ("nginx",), None, lambda v: any(ch in v for ch in "\\\t\r\n"),
+        ("return content type", "nginx", "a\tb")),
+    Gap("nginx reader: a literal '$' is written as ${pxc_dollar} in strings nginx expands, and the reader "
+        "does not turn it back into '$'", ("nginx",), EXPANDED_TEXT_FIELDS, lambda v: "$" in v,
+        ("return body", "nginx", "$host")),
+    Gap("nginx writer: proxy_set_header with an empty value removes the header, so 'set X \"\"' reads back "
+        "as a delete; nginx cannot send an empty header and no P001 says so", ("nginx",),
+        frozenset({"request header value"}), lambda v: v == "", ("request header value", "nginx", "")),
+    Gap("nginx writer: an empty syslog facility or level is dropped without a diagnostic (validate lets '' "
+        "through)", ("nginx",), frozenset({"log facility", "log level"}), lambda v: v == "",
+        ("log facility", "nginx", "")),
+    Gap("nginx writer: a request header name longer than 46 characters makes nginx -t fail ('could not build "
+        "proxy_headers_hash, you should increase proxy_headers_hash_bucket_size')", ("nginx",),
+        frozenset({"request header name", "deleted header name"}), lambda v: len(v.encode()) > 46,
+        ("request header name", "nginx", "X-" + "a" * 60)),
+)
+
+
+def known_gap(fld: Field, target: str, value: str) -> Gap | None:
+    return next((gap for gap in GAPS if gap.covers(fld, target, value)), None)
 
 
 # Fields whose values are regexes: the real servers compile them with PCRE2, which refuses some
@@ -462,12 +583,15 @@ class Tally:
     server_checked: int = 0
     server_runs: int = 0
     pcre_refused: int = 0
+    known_gap: int = 0
+    reported_changed: int = 0
 
     def line(self, fld: Field, target: str) -> str:
-        return (f"hostile {fld.name:24} {target:8} tried {self.tried:4}  refused: validate {self.refused_by_validate:3}"
-                f" writer {self.refused_by_writer:3}  read back {self.read_back:3} (reader loses the field: "
-                f"{self.not_readable:3})  checked by {target if target != 'pxc' else 'nobody'}: "
-                f"{self.server_checked:3} in {self.server_runs} runs, PCRE refused {self.pcre_refused}")
+        checked = f"{target}: {self.server_checked:3} in {self.server_runs} runs" if target != "pxc" else "-"
+        return (f"hostile {fld.name:24} {target:8} tried {self.tried:3} | refused: validate {self.refused_by_validate:3}"
+                f" writer {self.refused_by_writer:3} | read back {self.read_back:3}, changed with a warning "
+                f"{self.reported_changed:2}, lost by design {self.not_readable:3} | checked by {checked}, "
+                f"PCRE refused {self.pcre_refused} | known gap {self.known_gap}")
 
 
 TOTALS: Counter[str] = Counter()
@@ -498,48 +622,90 @@ def survivors_of_validation(fld: Field, values: list[str], tally: Tally) -> list
 
 def write_accepted(fld: Field, target: str, values: list[str], tally: Tally):
     """Write the values; drop those the writer refuses and write again. Returns the values
-    written without any error, the config and the text."""
+    written without any error, the config, the text and the writer's diagnostics."""
     while values:
         cfg = with_probes(fld, values)
         text, diags = WRITERS[target](cfg)
         refused = refused_probes(diags, fld, target, len(values))
         if not refused:
-            return values, cfg, text
+            return values, cfg, text, diags
         tally.refused_by_writer += len(refused)
         values = [value for index, value in enumerate(values) if index not in refused]
-    return [], None, ""
+    return [], None, "", []
 
 
-def assert_reads_back(fld: Field, target: str, values: list[str], cfg: ir.Config, text: str, tally: Tally) -> None:
+def reported_probes(diags, values: list[str]) -> set[int]:
+    """Probes whose value the writer says it changed (a warning at the probe naming the value:
+    a name HAProxy cannot hold renamed, a syslog facility nginx lacks replaced)."""
+    reported = set()
+    for diag in diags:
+        if diag.severity == "warning" and diag.file == PROBE_FILE and diag.line and diag.line <= len(values):
+            value = values[diag.line - 1]
+            if value and (repr(value) in diag.message or value in diag.message):
+                reported.add(diag.line - 1)
+    return reported
+
+
+def assert_reads_back(fld: Field, target: str, values: list[str], cfg: ir.Config, text: str, write_diags,
+                      tally: Tally) -> None:
+    """The reader takes the writer's output without an error, and every value comes back byte
+    for byte (the DSL: the whole config), unless the writer reported changing it or the reader
+    loses it by design."""
     back, diags = READERS[target](text, OUTPUT_NAMES[target])
     errors = [str(d) for d in diags if d.severity == "error"]
     assert back is not None and not errors, f"{target} reader refuses the {target} writer's output: {errors}\n{text}"
     if target == "pxc":
         assert back == cfg, f"the DSL does not read back as written:\n{text}"
         tally.read_back += len(values)
-    elif target in fld.lost:
-        tally.not_readable += len(values)
-    else:
-        missing = Counter(values) - Counter(fld.harvest(back))
-        assert not missing, f"{target}: {fld.name} values not read back byte for byte: {list(missing)!r}\n{text}"
-        tally.read_back += len(values)
+        return
+    loss = fld.lost.get(target)
+    reported = reported_probes(write_diags, values)
+    tally.reported_changed += len(reported)
+    expected = [value for probe, value in enumerate(values)
+                if probe not in reported and not (loss and loss.applies(value, text, probe))]
+    tally.not_readable += len(values) - len(reported) - len(expected)
+    missing = Counter(map(fld.fold, expected)) - Counter(map(fld.fold, fld.harvest(back)))
+    assert not missing, f"{target}: {fld.name} values not read back byte for byte: {list(missing)!r}\n{text}"
+    tally.read_back += len(expected)
 
 
 def judge(fld: Field, target: str, values: list[str], tally: Tally) -> list[str]:
-    """Refused with a located diagnostic, or written and read back: returns the values written."""
+    """Refused with a located diagnostic, or written and read back: returns the values written.
+    Values a known gap covers are left out (and counted)."""
     tally.tried += len(values)
-    values = survivors_of_validation(fld, values, tally)
-    values, cfg, text = write_accepted(fld, target, values, tally)
-    if values:
-        assert_reads_back(fld, target, values, cfg, text, tally)
-    return values
+    kept = [value for value in values if known_gap(fld, target, value) is None]
+    tally.known_gap += len(values) - len(kept)
+    kept = survivors_of_validation(fld, kept, tally)
+    kept, cfg, text, diags = write_accepted(fld, target, kept, tally)
+    if kept:
+        assert_reads_back(fld, target, kept, cfg, text, diags, tally)
+    return kept
 
 
 # ------------------------------------------------------------------------------ the real servers
 
 
+def runnable_here(cfg: ir.Config) -> ir.Config:
+    """``servers_to_loopback``, and listen, nameserver and syslog host names mapped to loopback:
+    no name resolves on a test machine (the readers have compared the original values)."""
+    copy = servers_to_loopback(cfg)
+    for node in ir.iter_nodes(copy):
+        if isinstance(node, (ir.Listen, ir.Nameserver, ir.Log)) and node.address is not None \
+                and not is_ip(node.address):
+            node.address = "127.0.0.1"
+    return copy
+
+
+def is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def run_check(fld: Field, target: str, values: list[str]):
-    cfg = servers_to_loopback(with_probes(fld, values))
+    cfg = runnable_here(with_probes(fld, values))
     text, diags = WRITERS[target](cfg)
     assert not [d for d in diags if d.severity == "error"], [str(d) for d in diags]
     files = fld.files(values) if fld.files else None
@@ -556,9 +722,19 @@ def refused_by_server(fld: Field, target: str, values: list[str], tally: Tally) 
     if result.ok:
         return []
     if len(values) == 1:
-        return [(values[0], result.output)]
+        return [(values[0], server_complaints(result))]
     half = len(values) // 2
     return refused_by_server(fld, target, values[:half], tally) + refused_by_server(fld, target, values[half:], tally)
+
+
+_GENERIC = ("Error(s) found", "Fatal errors found", "Some warnings were found", "configuration file")
+
+
+def server_complaints(result) -> str:
+    """The server's own messages about the config, without the generic summary lines."""
+    found = [f"{m.severity}: {m.message}" for m in result.messages
+             if m.severity in ("error", "alert", "warning") and not m.message.startswith(_GENERIC)]
+    return "; ".join(found) or result.output.strip()[-500:]
 
 
 def check_on_server(fld: Field, target: str, values: list[str], tally: Tally) -> None:
@@ -573,27 +749,16 @@ def check_on_server(fld: Field, target: str, values: list[str], tally: Tally) ->
         tally.pcre_refused += len(clear)
         refused = [item for item in refused if item not in clear]
     assert not refused, f"{target} refuses values proxyc wrote without an error:\n" + "\n".join(
-        f"{value!r}: {out.strip()[-400:]}" for value, out in refused)
+        f"{value!r}: {complaints}" for value, complaints in refused)
 
 
 # ------------------------------------------------------------------------------ the property
 
 
-# Known gaps, each a strict xfail so that a fix is noticed: (field, target) -> why it fails.
-KNOWN_GAPS = {
-    ("server host", "pxc"): "validate does not check server hosts: '${X}' is written and the DSL reader refuses it",
-    ("listen address", "pxc"): "validate does not check listen addresses: the DSL reader refuses what is written",
-    ("nameserver address", "pxc"): "validate does not check nameserver addresses: the DSL reader refuses them",
-}
-ACTIVE_TARGETS = ("pxc",)
-
-
 def field_cases():
     for fld in FIELDS:
-        for target in ACTIVE_TARGETS:
-            gap = KNOWN_GAPS.get((fld.name, target))
-            marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
-            yield pytest.param(fld, target, marks=marks, id=f"{fld.name.replace(' ', '-')}-{target}")
+        for target in TARGETS:
+            yield pytest.param(fld, target, id=f"{fld.name.replace(' ', '-')}-{target}")
 
 
 @pytest.mark.parametrize("fld,target", list(field_cases()))
@@ -612,3 +777,33 @@ def test_hostile_value_is_refused_or_kept_exactly(fld: Field, target: str):
         check_on_server(fld, target, list(dict.fromkeys(written)), tally)
     print(tally.line(fld, target))
     TOTALS.update({f"{target} {key}": value for key, value in vars(tally).items()})
+
+
+FIELDS_BY_NAME = {fld.name: fld for fld in FIELDS}
+
+
+@pytest.mark.parametrize("gap", [pytest.param(gap, marks=pytest.mark.xfail(strict=True, reason=gap.reason),
+                                              id=f"{gap.example[0].replace(' ', '-')}-{gap.example[1]}-{gap.example[2]!r}")
+                                 for gap in GAPS])
+def test_known_gap_still_fails(gap: Gap):
+    """Each known gap's example, through the whole property: it fails today (strict xfail)."""
+    field_name, target, value = gap.example
+    fld = FIELDS_BY_NAME[field_name]
+    assert gap.covers(fld, target, value)
+    tally = Tally()
+    values = survivors_of_validation(fld, [value], tally)
+    values, cfg, text, diags = write_accepted(fld, target, values, tally)
+    if values:
+        assert_reads_back(fld, target, values, cfg, text, diags, tally)
+        if target != "pxc":
+            check_on_server(fld, target, values, tally)
+
+
+@pytest.mark.xfail(strict=True, reason="validate.NAME ends in '$', which also matches before a final newline")
+def test_validate_refuses_a_name_ending_in_a_line_break():
+    """Names end up in nginx and HAProxy configs; a trailing line break is not a name character.
+    (The writers stay safe: nginx quotes it, HAProxy renames it with a P003 warning.)"""
+    cfg = example("nginx-lab1-round-robin").model_copy(deep=True)
+    cfg.upstreams[0].name += "\n"
+    cfg.frontends[0].default = ir.UseUpstream(upstream=cfg.upstreams[0].name)
+    assert any(d.code == "V107" for d in validate(cfg))
