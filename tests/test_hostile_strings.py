@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -788,15 +789,40 @@ FIELDS_BY_NAME = {fld.name: fld for fld in FIELDS}
 def test_known_gap_still_fails(gap: Gap):
     """Each known gap's example, through the whole property: it fails today (strict xfail)."""
     field_name, target, value = gap.example
-    fld = FIELDS_BY_NAME[field_name]
-    assert gap.covers(fld, target, value)
-    tally = Tally()
+    assert gap.covers(FIELDS_BY_NAME[field_name], target, value)
+    assert_refused_or_kept(field_name, target, value)
+
+
+def assert_refused_or_kept(field_name: str, target: str, value: str) -> None:
+    """The whole property for one value, known gaps included."""
+    fld, tally = FIELDS_BY_NAME[field_name], Tally()
     values = survivors_of_validation(fld, [value], tally)
     values, cfg, text, diags = write_accepted(fld, target, values, tally)
     if values:
         assert_reads_back(fld, target, values, cfg, text, diags, tally)
         if target != "pxc":
             check_on_server(fld, target, values, tally)
+
+
+# Long values: nginx reads a token into a 4 KiB buffer, HAProxy keeps a reply within its buffer.
+@pytest.mark.xfail(strict=True, reason="nginx writer: a token longer than nginx's 4 KiB buffer is written without a "
+                                       "diagnostic and nginx -t fails ('too long parameter')")
+def test_nginx_token_longer_than_4k():
+    assert_refused_or_kept("path exact", "nginx", "/" + "a" * 5000)
+
+
+@pytest.mark.xfail(strict=True, reason="HAProxy writer: a return body larger than HAProxy's buffer is written "
+                                       "without a diagnostic; haproxy warns 'http reply payload runs over the buffer "
+                                       "space reserved to headers rewriting' (fatal with -dW)")
+def test_haproxy_return_body_larger_than_its_buffer():
+    assert_refused_or_kept("return body", "haproxy", "x" * 20000)
+
+
+def test_long_values_within_the_limits_are_kept():
+    """Just below the limits above, long values are written, read back and accepted."""
+    assert_refused_or_kept("path exact", "nginx", "/" + "a" * 4000)
+    assert_refused_or_kept("return body", "haproxy", "x" * 4000)
+    assert_refused_or_kept("return body", "pxc", "x" * 100_000)
 
 
 @pytest.mark.xfail(strict=True, reason="validate.NAME ends in '$', which also matches before a final newline")
@@ -807,3 +833,63 @@ def test_validate_refuses_a_name_ending_in_a_line_break():
     cfg.upstreams[0].name += "\n"
     cfg.frontends[0].default = ir.UseUpstream(upstream=cfg.upstreams[0].name)
     assert any(d.code == "V107" for d in validate(cfg))
+
+
+# ------------------------------------------------------------------------------ regexes: Python re vs PCRE2
+#
+# validate compiles regexes with Python's re; nginx and HAProxy compile them with PCRE2. Each row
+# states what proxyc and the real servers do with a pattern where the two dialects differ:
+# "ok" (written and accepted by the server), "writer" (a writer error), "server" (proxyc writes
+# it and the server refuses it with a PCRE error: clear, but only at `--check` time).
+
+@dataclass(frozen=True)
+class RegexCase:
+    pattern: str
+    validate_refuses: bool
+    nginx: str
+    haproxy: str
+    note: str
+
+
+REGEX_CASES = (
+    RegexCase(r"^/caf\u00e9$", False, "server", "server",
+              "Python's \\u escape; PCRE2 has no \\u: validate should refuse it (gap)"),
+    RegexCase(r"^/\N{EM DASH}", False, "server", "server",
+              "Python's \\N{name}; PCRE2 has none: validate should refuse it (gap)"),
+    RegexCase(r"(?a)^/x", False, "server", "server", "Python's ASCII flag; PCRE2 has no (?a): gap"),
+    RegexCase(r"^/x\z", True, "ok", "ok", "PCRE's end of subject \\z; Python has no \\z: refused although valid"),
+    RegexCase(r"^/\x{41}", True, "ok", "ok", "PCRE's \\x{hh}; Python needs \\xhh: refused although valid"),
+    RegexCase(r"^/x(?<=a|bx)", True, "ok", "ok", "lookbehind alternatives of different lengths: PCRE only"),
+    RegexCase(r"^/(?<name>x)", True, "writer", "ok", "PCRE's (?<name>...): Python 3.11 refuses it; nginx "
+                                                      "would set a variable $name, so its writer refuses named groups"),
+    RegexCase(r"^/(?P<name>x)", False, "writer", "ok", "both dialects; nginx's writer refuses named groups"),
+    RegexCase(r"^/a++b", False, "ok", "ok", "possessive quantifier: both (Python 3.11+)"),
+    RegexCase(r"^/x\Z", False, "ok", "ok", "both accept, but PCRE's \\Z also matches before a final newline"),
+    RegexCase(r"^/x{,3}$", False, "ok", "ok", "both accept, but PCRE2 10.42 reads {,3} literally, Python as {0,3}"),
+    RegexCase(r"[[:alpha:]]", False, "ok", "ok", "both accept: a POSIX class in PCRE, a set of ':alph' in Python"),
+)
+
+
+def regex_outcome(target: str, pattern: str) -> str:
+    fld = FIELDS_BY_NAME["path regex"]
+    _, diags = WRITERS[target](with_probes(fld, [pattern]))
+    if any(d.severity == "error" and d.file == PROBE_FILE for d in diags):
+        return "writer"
+    result = run_check(fld, target, [pattern])
+    if result.ok:
+        return "ok"
+    assert PCRE_REFUSAL.search(server_complaints(result)), server_complaints(result)
+    return "server"
+
+
+@pytest.mark.parametrize("case", REGEX_CASES, ids=[case.pattern for case in REGEX_CASES])
+def test_regex_dialects(case: RegexCase):
+    require_binary("nginx")
+    require_binary("haproxy")
+    cfg = with_probes(FIELDS_BY_NAME["path regex"], [case.pattern])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # Python's "possible nested set" for [[:alpha:]]
+        refused = any(d.code == "V108" for d in validate(cfg))
+    assert refused == case.validate_refuses, case.note
+    assert (regex_outcome("nginx", case.pattern), regex_outcome("haproxy", case.pattern)) == \
+        (case.nginx, case.haproxy), case.note
