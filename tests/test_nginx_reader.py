@@ -842,3 +842,17 @@ def test_proxy_pass_through_variables_set_to_literals_resolves_at_run_time():
     assert [body_of(r.action) for r in fe.rules] == ["UseUpstream(type='use', upstream='10.0.0.9')", ""]
     # an "if" may set the variable otherwise: not read through
     assert [line for line, msg in codes_at(diags, "I001") if "set" in msg or "variables" in msg] == [13, 13]
+
+
+def test_values_the_ir_cannot_name_are_reported_not_imported_invalid():
+    cfg, diags = read(http(
+        "upstream my/pool { server 10.0.0.1; }\n"
+        "server {\n listen 80;\n deny ~;\n add_header X/Y 1 always;\n proxy_set_header \"A B\" 1;\n"
+        " location / { proxy_pass http://10.0.0.1; }\n}"), "n.conf")
+    assert [u.name for u in cfg.upstreams] == ["my_pool", "10.0.0.1"]
+    fe = cfg.frontends[0]
+    assert (fe.rules, fe.response_headers, fe.request_headers) == ([], [], [])
+    assert [(d.code, d.line) for d in diags if d.severity != "info"] == [
+        ("E207", 6), ("I001", 7), ("I001", 8)]
+    from proxyc.validate import validate
+    assert validate(cfg) == []

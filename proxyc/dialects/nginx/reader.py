@@ -32,6 +32,7 @@ import os
 from ... import ir
 from ...diagnostics import Diagnostic, Diagnostics
 from ...ir.walk import parse_nginx_duration
+from ...validate import NAME
 from ..common import parse_address
 from .reader_frontends import FrontendNames, HttpFrontends, upstream_timeouts
 from .reader_http import (
@@ -45,7 +46,7 @@ from .reader_http import (
 from .reader_ledger import FileStats, Ledger, expand_includes
 from .reader_payload import Loader, Stmt
 from .reader_stream import STREAM_SETTINGS, StreamReader, StreamServer
-from .reader_upstreams import UpstreamNames, UpstreamReader
+from .reader_upstreams import UPSTREAM_HANDLED, UpstreamNames, UpstreamReader
 
 MAIN_HANDLED = frozenset({"http", "stream", "events", "load_module"})
 HTTP_HANDLED = SETTINGS | {"server", "upstream", "resolver", "access_log"}
@@ -131,7 +132,8 @@ class _Reader:
 
     # -- main --------------------------------------------------------------------------------
     def _main(self, stmts: list[Stmt]) -> None:
-        for stmt in expand_includes(stmts, self.ledger, MAIN_HANDLED, self._raw_keeper("main")):
+        for stmt in expand_includes(stmts, self.ledger, MAIN_HANDLED, self._raw_keeper("main"),
+                                    blocks=frozenset({"http", "stream", "events"})):
             if stmt.name == "http" and stmt.block is not None:
                 self.ledger.converted(stmt)
                 self._http(stmt.block)
@@ -151,15 +153,15 @@ class _Reader:
     # -- http --------------------------------------------------------------------------------
     def _http(self, block: list[Stmt]) -> None:
         level = Level(None, "http")
-        items = list(expand_includes(block, self.ledger, HTTP_HANDLED, self._raw_keeper("http", level)))
+        items = list(expand_includes(block, self.ledger, HTTP_HANDLED, self._raw_keeper("http", level),
+                                     blocks=frozenset({"server", "upstream"})))
         duplicates = []
         for item in items:  # first: names and settings, which hold wherever they are written
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
                 if not self.names.declare("http", item.args[0]):
                     duplicates.append(item)
             elif item.name in SETTINGS:
-                level.add(item)
-                self.ledger.converted(item)
+                level.collect(item, self.ledger)
         for item in items:
             if item.name == "resolver":
                 self._resolver(item, level)
@@ -189,7 +191,10 @@ class _Reader:
             self.ledger.invalid(stmt, "upstream takes a name and a block")
             return
         name = self.names.explicit(context, stmt.args[0])
-        body = list(expand_includes(stmt.block, self.ledger, frozenset({"server"}), None))
+        if name != stmt.args[0]:
+            why = "http and stream share one IR namespace" if NAME.match(stmt.args[0]) else "IR names are plainer"
+            self.ledger.lossy(stmt, f"upstream {stmt.args[0]} is named {name} in the IR ({why})", severity="info")
+        body = list(expand_includes(stmt.block, self.ledger, UPSTREAM_HANDLED))
         self.upstreams.append(reader.read(stmt, name, body, mode))
 
     def _access_log(self, stmt: Stmt) -> None:
@@ -216,15 +221,15 @@ class _Reader:
     def _stream(self, block: list[Stmt]) -> None:
         level = Level(None, "stream")
         self.stream_levels.append(level)
-        items = list(expand_includes(block, self.ledger, STREAM_HANDLED, self._raw_keeper("stream")))
+        items = list(expand_includes(block, self.ledger, STREAM_HANDLED, self._raw_keeper("stream"),
+                                     blocks=frozenset({"server", "upstream"})))
         duplicates = []
         for item in items:
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
                 if not self.names.declare("stream", item.args[0]):
                     duplicates.append(item)
             elif item.name in STREAM_SETTINGS:
-                level.add(item)
-                self.ledger.converted(item)
+                level.collect(item, self.ledger)
             elif item.name == "resolver":
                 self._resolver(item, level)
         upstream_reader = UpstreamReader(self.ledger, stream=True, resolver=level.resolver_name)
@@ -290,7 +295,7 @@ class _Reader:
     def _raw_keeper(self, context: str, level: Level | None = None):
         def keep(stmt: Stmt, message: str | None) -> None:
             self._raw(stmt, context, message)
-            if level is not None and stmt.name == "include" and stmt.included is None:
+            if level is not None and stmt.is_unread_include:
                 level.unread_includes.append(stmt)
         return keep
 

@@ -148,10 +148,9 @@ def access_rules(stmts: list[Stmt], ledger: Ledger, condition: Condition | None)
     rules: list[ir.Rule] = []
     allowed: list[str] = []
     for stmt in stmts:
-        if len(stmt.args) != 1 or stmt.args[0].startswith("unix:"):
-            ledger.unsupported(stmt, f"{stmt.name} {' '.join(stmt.args)} is not imported")
+        if stmt.args[0].startswith("unix:"):  # nginx checks the arguments when it collects them
+            ledger.unsupported(stmt, f"{stmt.name} {stmt.args[0]} (UNIX-socket clients) is not imported")
             continue
-        ledger.converted(stmt)
         source = stmt.args[0]
         if stmt.name == "allow":
             if source == "all":

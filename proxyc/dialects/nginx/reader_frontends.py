@@ -195,7 +195,7 @@ class HttpFrontends:
                                "serves several server blocks")
                 else:
                     message = f"{_what(stmt)} is not modelled; kept as raw nginx text"
-                if stmt.name == "include" and stmt.included is None:
+                if stmt.is_unread_include:
                     continue  # the loader reported it; kept all the same
                 self.ledger.unsupported(stmt, message)
 

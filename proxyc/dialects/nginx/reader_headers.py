@@ -13,6 +13,7 @@ of them; hidden and added again is ``set``, hidden only is ``delete``.
 from __future__ import annotations
 
 from ... import ir
+from ...validate import HEADER_NAME
 from .reader_ledger import Ledger
 from .reader_payload import Stmt
 
@@ -25,7 +26,7 @@ def request_headers(stmts: list[Stmt], ledger: Ledger, scheme: str | None) -> tu
     frontend's ("http"/"https"), or None when its listeners mix both."""
     ops: list[ir.HeaderOp] = []
     forwardfor = False
-    for lower, group in _by_name(stmts, ledger, "proxy_set_header").items():
+    for lower, group in _by_name(stmts, ledger).items():
         if lower == "x-forwarded-for" and [s.args[1] for s in group] in (["$proxy_add_x_forwarded_for"],
                                                                           ["$remote_addr"]):
             forwardfor = True
@@ -43,8 +44,7 @@ def response_headers(added: list[Stmt], hidden: list[Stmt], ledger: Ledger) -> l
     """``add_header`` and ``proxy_hide_header`` lines in effect → header operations."""
     hidden_names = {}
     for stmt in hidden:
-        if len(stmt.args) != 1:
-            ledger.invalid(stmt, 'invalid number of arguments in "proxy_hide_header" directive')
+        if _bad_name(stmt, ledger):
             continue
         hidden_names.setdefault(stmt.args[0].lower(), stmt)
         ledger.converted(stmt)
@@ -61,14 +61,20 @@ def response_headers(added: list[Stmt], hidden: list[Stmt], ledger: Ledger) -> l
     return ops
 
 
-def _by_name(stmts: list[Stmt], ledger: Ledger, directive: str) -> dict[str, list[Stmt]]:
+def _by_name(stmts: list[Stmt], ledger: Ledger) -> dict[str, list[Stmt]]:
     groups: dict[str, list[Stmt]] = {}
-    for stmt in stmts:
-        if len(stmt.args) != 2:
-            ledger.invalid(stmt, f'invalid number of arguments in "{directive}" directive')
-            continue
-        groups.setdefault(stmt.args[0].lower(), []).append(stmt)
+    for stmt in stmts:  # argument counts were checked when the level collected them
+        if not _bad_name(stmt, ledger):
+            groups.setdefault(stmt.args[0].lower(), []).append(stmt)
     return groups
+
+
+def _bad_name(stmt: Stmt, ledger: Ledger) -> bool:
+    """nginx sends any name it is given; the IR holds HTTP header names (RFC 9110 tokens)."""
+    if HEADER_NAME.match(stmt.args[0]):
+        return False
+    ledger.unsupported(stmt, f"{stmt.args[0]!r} is not a valid HTTP header name; not imported")
+    return True
 
 
 def _forwarded_for(stmt: Stmt, ledger: Ledger) -> None:
@@ -115,8 +121,7 @@ def _operations(group: list[Stmt], values: list, ledger: Ledger) -> list[ir.Head
 def _valid_add_header(stmt: Stmt, ledger: Ledger) -> bool:
     args = stmt.args
     always = args[2:] == ["always"]
-    if len(args) not in (2, 3) or (len(args) == 3 and not always):
-        ledger.invalid(stmt, 'invalid number of arguments in "add_header" directive')
+    if _bad_name(stmt, ledger):
         return False
     if "$" in args[1]:
         ledger.unsupported(stmt, f"add_header {args[0]} uses nginx variables ({args[1]}); not imported")

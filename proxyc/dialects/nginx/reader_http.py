@@ -66,8 +66,14 @@ class Level:
         self.unread_includes: list[Stmt] = []  # includes that could not be followed: settings may hide there
         self._items: dict[str, list[Stmt]] = {}
 
-    def add(self, stmt: Stmt) -> None:
+    def collect(self, stmt: Stmt, ledger: Ledger) -> None:
+        """A setting written at this level; one nginx would refuse is reported and left out."""
+        problem = setting_problem(stmt)
+        if problem:
+            ledger.invalid(stmt, problem)
+            return
         self._items.setdefault(ARRAYS.get(stmt.name, stmt.name), []).append(stmt)
+        ledger.converted(stmt)
 
     def own(self, key: str) -> list[Stmt]:
         return self._items.get(key, [])
@@ -165,7 +171,8 @@ class ServerReader:
     # -- reading -----------------------------------------------------------------------------
     def read(self, stmt: Stmt, parent: Level) -> ServerBlock:
         server = ServerBlock(stmt=stmt, level=Level(parent, "server"))
-        body = expand_includes(stmt.block or [], self.ledger, SERVER_HANDLED, self._keep_unknown(server))
+        body = expand_includes(stmt.block or [], self.ledger, SERVER_HANDLED, self._keep_unknown(server),
+                               blocks=frozenset({"location"}))
         for child in body:
             self._server_directive(server, child)
         if not server.listens and not any(c.name == "listen" for c in stmt.walk()):
@@ -189,7 +196,7 @@ class ServerReader:
     def _keep_unknown(self, server: ServerBlock):
         def keep(stmt: Stmt, message: str | None) -> None:
             server.unknown.append(stmt)  # kept or not once the frontends are known
-            if stmt.name == "include" and stmt.included is None:
+            if stmt.is_unread_include:
                 server.level.unread_includes.append(stmt)
         return keep
 
@@ -217,8 +224,7 @@ class ServerReader:
         elif name == "resolver":
             self.on_resolver(stmt, server.level)
         elif name in SETTINGS:
-            server.level.add(stmt)
-            self.ledger.converted(stmt)
+            server.level.collect(stmt, self.ledger)
         else:
             server.unknown.append(stmt)
 
@@ -249,9 +255,10 @@ class ServerReader:
                                     "error_page or similar; not imported")
             return None
         data = LocationData(level=Level(parent_level, "location"))
-        data.level.unread_includes = [c for c in stmt.block or [] if c.name == "include" and c.included is None]
+        data.level.unread_includes = [c for c in stmt.block or [] if c.is_unread_include]
         loc.data = data
-        for child in expand_includes(stmt.block or [], self.ledger, LOCATION_HANDLED):
+        for child in expand_includes(stmt.block or [], self.ledger, LOCATION_HANDLED,
+                                     blocks=frozenset({"location"})):
             self._location_directive(loc, data, child)
         self.ledger.converted(stmt)
         return loc
@@ -277,8 +284,7 @@ class ServerReader:
             self.ledger.unsupported(stmt, f"{name} per location is not modelled (the IR sets client timeouts "
                                     "per frontend)")
         elif name in SETTINGS and name not in NOT_IN_LOCATIONS:
-            data.level.add(stmt)
-            self.ledger.converted(stmt)
+            data.level.collect(stmt, self.ledger)
         else:
             data.has_if = data.has_if or name == "if"
             self.ledger.unsupported(stmt, f"{name} in a location is not imported")
@@ -436,6 +442,36 @@ def substitute_sets(url: str, data: LocationData) -> tuple[str, list[Stmt]]:
 def _is_address(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+_ARG_COUNTS = {"proxy_set_header": (2,), "add_header": (2, 3), "proxy_hide_header": (1,), "allow": (1,),
+               "deny": (1,), "default_type": (1,), "ssl_certificate": (1,), "ssl_certificate_key": (1,), "ssl": (1,)}
+
+
+def setting_problem(stmt: Stmt) -> str | None:
+    """What nginx says when it refuses a setting directive at start-up, or None."""
+    args = stmt.args
+    if len(args) not in _ARG_COUNTS.get(stmt.name, (1,)):
+        return f'invalid number of arguments in "{stmt.name}" directive'
+    if stmt.name == "add_header" and len(args) == 3 and args[2] != "always":
+        return f'invalid parameter "{args[2]}"'
+    if stmt.name in ("allow", "deny") and not _is_source(args[0]):
+        return f'invalid parameter "{args[0]}"'
+    if stmt.name == "ssl" and args[0] not in ("on", "off"):
+        return f'invalid value "{args[0]}" in "ssl" directive, it must be "on" or "off"'
+    if stmt.name.endswith("_timeout") and parse_nginx_duration(args[0]) is None:
+        return f'"{stmt.name}" directive invalid value'
+    return None
+
+
+def _is_source(text: str) -> bool:
+    if text == "all" or text.startswith("unix:"):
+        return True
+    try:
+        ipaddress.ip_network(text, strict=False)
         return True
     except ValueError:
         return False

@@ -93,17 +93,25 @@ class Ledger:
         return out
 
 
-def expand_includes(stmts: list[Stmt], ledger: Ledger, handled: frozenset[str], keep_raw=None):
+def expand_includes(stmts: list[Stmt], ledger: Ledger, handled: frozenset[str], keep_raw=None,
+                    blocks: frozenset[str] = frozenset()):
     """The statements of a block with ``include``s replaced by what they include.
 
-    An include whose files hold nothing this context models (``include mime.types;``) is kept
-    whole as one Raw line by ``keep_raw(stmt, message)`` when the context has a place for raw
-    text (None: it has not, and its statements are read one by one). An include the loader
-    could not follow (already diagnosed) is kept the same way, or only counted as reported."""
+    ``handled`` are the directives this context models; of those, the ones in ``blocks`` must
+    have a block and the others must not (nginx refuses both mistakes; they are reported here,
+    once, rather than half-read). An include whose files hold nothing this context models
+    (``include mime.types;``) is kept whole as one Raw line by ``keep_raw(stmt, message)`` when
+    the context has a place for raw text (None: it has not, and its statements are read one by
+    one). An include the loader could not follow (already diagnosed) is kept the same way, or
+    only counted as reported."""
     for stmt in stmts:
         if stmt.name != "include" or stmt.block is not None:
+            if stmt.name in handled and (stmt.block is not None) != (stmt.name in blocks):
+                problem = "has no opening \"{\"" if stmt.name in blocks else "is not terminated by \";\""
+                ledger.invalid(stmt, f'directive "{stmt.name}" {problem}')
+                continue
             yield stmt
-        elif stmt.included is None:
+        elif stmt.is_unread_include:
             if keep_raw is not None:
                 keep_raw(stmt, None)
             ledger.covered(stmt)
@@ -113,7 +121,7 @@ def expand_includes(stmts: list[Stmt], ledger: Ledger, handled: frozenset[str], 
             ledger.covered(stmt)
         else:
             ledger.converted(stmt)
-            yield from expand_includes(stmt.included, ledger, handled, keep_raw)
+            yield from expand_includes(stmt.included, ledger, handled, keep_raw, blocks)
 
 
 def _models_any(stmts: list[Stmt], handled: frozenset[str]) -> bool:

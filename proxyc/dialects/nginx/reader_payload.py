@@ -50,6 +50,11 @@ class Stmt:
     def span(self) -> ir.Span:
         return ir.Span(file=self.file, line=self.line)  # frozen, so one per statement is shared
 
+    @property
+    def is_unread_include(self) -> bool:
+        """An ``include`` the loader could not follow (and has reported)."""
+        return self.name == "include" and self.block is None and self.included is None
+
     def text(self) -> str:
         """The directive as nginx text (with its block), for a Raw escape hatch."""
         return crossplane.build([self.source], indent=4).rstrip("\n")

@@ -72,8 +72,7 @@ class StreamReader:
         elif stmt.name == "resolver":
             self.on_resolver(stmt, server.level)
         elif stmt.name in STREAM_SETTINGS:
-            server.level.add(stmt)
-            self.ledger.converted(stmt)
+            server.level.collect(stmt, self.ledger)
         else:
             server.unknown.append(stmt)
 
@@ -154,7 +153,7 @@ class StreamReader:
     def _report_raw(self, servers: list[StreamServer]) -> None:
         for server in servers:
             for stmt in server.unknown:
-                if stmt.name == "include" and stmt.included is None:
+                if stmt.is_unread_include:
                     continue
                 self.ledger.unsupported(stmt, f"{stmt.name} in a stream server is not modelled; "
                                         "kept as raw nginx text")

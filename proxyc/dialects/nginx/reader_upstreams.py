@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ... import ir
 from ...ir.walk import parse_nginx_duration
+from ...validate import NAME
 from ..common import parse_address
 from .reader_ledger import Ledger
 from .reader_payload import Stmt
@@ -41,7 +42,8 @@ class UpstreamNames:
         key = (context, name.lower())
         if key in self._explicit:
             return False
-        self._explicit[key] = self._unique(name, suffix="tcp" if context == "stream" else "http")
+        usable = name if NAME.match(name) else _safe_name(name)  # the IR's names are plainer than nginx's
+        self._explicit[key] = self._unique(usable, suffix="tcp" if context == "stream" else "http")
         return True
 
     def explicit(self, context: str, name: str) -> str | None:
@@ -233,6 +235,7 @@ class UpstreamReader:
 
 
 _BALANCERS = ("least_conn", "ip_hash", "hash", "random")
+UPSTREAM_HANDLED = frozenset({"server", "sticky", *_BALANCERS})
 _HASH_VARIABLE = re.compile(r"^\$(http|cookie|arg)_([A-Za-z0-9_]+)$")
 
 
