@@ -762,6 +762,39 @@ def test_any_token_soup_reads_without_an_exception(tokens):
     assert all(d.code != "E999" for d in diags), [str(d) for d in diags]
 
 
+_NAMES = ["http", "server", "location", "listen", "return", "upstream", "proxy_pass", "include", "allow", "deny",
+          "stream", "server_name", "rewrite", "set", "if", "hash", "events", "proxy_set_header", "add_header",
+          "stub_status", "resolver", "access_log", "ssl_certificate", "proxy_hide_header", "proxy_timeout",
+          "least_conn", "random", "ip_hash", "ssl", "proxy_connect_timeout", "default_type", "map", "gzip"]
+_ARGS = ["~", "~*", "=", "^~", "/a", "/", "/a/b", "80", "443", "127.0.0.1:81", "ssl", "default_server", "200", "301",
+         "https://$host$request_uri", "u", "http://u", "http://u:8", "http://h/x", "$x", "all", "10.0.0.0/8", "*.a",
+         "a.*", ".a", "~^a", "^", "^(.*)$", "https://e$1", "permanent", "$request_uri", "consistent", "backup",
+         "max_fails=2", "Host", "$host", "always", "1h", "on", "two", "@n", "unix:/s", "[::]:80", "$http_x", "X/Y"]
+
+
+def _directives(depth: int):
+    """Well-formed nginx text from directive names and arguments that matter to the reader."""
+    words = st.lists(st.sampled_from(_ARGS), max_size=3).map(lambda args: "".join(f" {a}" for a in args))
+    simple = st.tuples(st.sampled_from(_NAMES), words).map(lambda t: f"{t[0]}{t[1]};")
+    if depth == 0:
+        return simple
+    block = st.tuples(st.sampled_from(_NAMES), words, st.lists(_directives(depth - 1), max_size=4)).map(
+        lambda t: f"{t[0]}{t[1]} {{\n" + "\n".join(t[2]) + "\n}")
+    return st.one_of(simple, block)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_directives(3), max_size=5))
+def test_any_well_formed_config_is_accounted_for_and_imports_a_valid_ir(stmts):
+    from proxyc.validate import validate
+
+    cfg, diags, stats = read_with_report("\n".join(stmts) + "\n", "fuzz.conf")
+    assert all(d.code != "E999" for d in diags), [str(d) for d in diags]
+    assert all(not s.unaccounted for s in stats.values()), stats
+    if cfg is not None and not any(d.severity == "error" for d in diags):
+        assert validate(cfg) == []
+
+
 def test_output_is_deterministic_across_hash_seeds():
     script = ("import sys; from proxyc.dialects.nginx.reader import read_file; "
               "cfg, diags = read_file(sys.argv[1]); print(cfg.model_dump_json()); print([str(d) for d in diags])")
