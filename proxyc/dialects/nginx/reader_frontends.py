@@ -187,8 +187,13 @@ class HttpFrontends:
     def _report_raw(self, servers: list[ServerBlock], groups, frontends: list[ir.Frontend]) -> None:
         """Server-level directives proxyc does not model are kept verbatim when their server
         block is a frontend of its own; in a frontend shared by several blocks they cannot be."""
+        shared_by: dict[int, list[str]] = {}  # server block → frontends it shares with other blocks
+        for group, fe in zip(groups, frontends, strict=True):
+            if len(group.servers) > 1:
+                for server in group.servers:
+                    shared_by.setdefault(id(server), []).append(fe.name)
         for server in servers:
-            shared = [fe.name for g, fe in zip(groups, frontends) if server in g.servers and len(g.servers) > 1]
+            shared = shared_by.get(id(server), [])
             for stmt in server.unknown:
                 if shared:
                     message = (f"{_what(stmt)} is not modelled; not kept in frontend {shared[0]}, which "

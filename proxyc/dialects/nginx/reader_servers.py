@@ -225,19 +225,17 @@ def group_sockets(servers: list[tuple[S, list[ListenSpec]]]) -> list[SocketGroup
         for spec in listens:
             slot = by_socket.setdefault(spec.socket, [[], [], None])
             slot[0].append(spec)
-            if server not in slot[1]:
+            if not slot[1] or slot[1][-1] is not server:  # a block's listens come together
                 slot[1].append(server)
             if spec.default and slot[2] is None:
                 slot[2] = server
-    groups: list[SocketGroup] = []
+    groups: dict[tuple, SocketGroup] = {}  # by identity of the server blocks and the default
     for specs, members, default in by_socket.values():
         default = default if default is not None else members[0]
-        group = next((g for g in groups if g.servers == members and g.default is default), None)
-        if group is None:
-            groups.append(SocketGroup([], members, default))
-            group = groups[-1]
+        key = (tuple(id(m) for m in members), id(default))
+        group = groups.setdefault(key, SocketGroup([], members, default))
         group.listens.append(_merged_listen(specs))
-    return groups
+    return list(groups.values())
 
 
 def _merged_listen(specs: list[ListenSpec]) -> ListenSpec:
