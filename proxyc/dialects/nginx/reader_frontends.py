@@ -113,30 +113,41 @@ class HttpFrontends:
 
     # -- settings the IR holds per frontend --------------------------------------------------
     def _headers(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
+        self._request_headers(fe, group)
+        self._response_headers(fe, group)
+
+    def _request_headers(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
+        """From the route that is the frontend's default (else the first that proxies); the
+        other proxying routes must agree."""
+        proxied = [p for s in group.servers for p in s.routes.proxied]
+        if not proxied:
+            return
         tls = {bool(listen.tls) for listen in fe.listens}
         scheme = ("https" if True in tls else "http") if len(tls) == 1 else None
-        proxied = [p for s in group.servers for p in s.routes.proxied]
-        if proxied:
-            default_upstream = getattr(fe.default, "upstream", None)
-            reference = next((p for p in reversed(proxied) if p.upstream == default_upstream), proxied[0])
-            fe.request_headers, fe.forwardfor = request_headers(
-                reference.level.array("proxy_set_header"), self.ledger, scheme)
-            if not any(s.args[:1] and s.args[0].lower() == "host" for s in reference.level.array("proxy_set_header")):
-                self.ledger.note(reference.stmt, "without proxy_set_header Host nginx sends the upstream's name as "
-                                 "Host; the IR passes the client's Host (as HAProxy does)")
-            wanted = _dump(fe.request_headers, fe.forwardfor)
-            for item in proxied:
-                ops, forwardfor = request_headers(item.level.array("proxy_set_header"), self.ledger, scheme)
-                if _dump(ops, forwardfor) != wanted:
-                    self._differs(item.stmt, "proxy_set_header", fe.name, reference.stmt)
+        default_upstream = getattr(fe.default, "upstream", None)
+        reference = next((p for p in reversed(proxied) if p.upstream == default_upstream), proxied[0])
+        lines = reference.level.array("proxy_set_header")
+        fe.request_headers, fe.forwardfor = request_headers(lines, self.ledger, scheme)
+        if not any(line.args[0].lower() == "host" for line in lines):
+            self.ledger.note(reference.stmt, "without proxy_set_header Host nginx sends the upstream's name as "
+                             "Host; the IR passes the client's Host (as HAProxy does)")
+        wanted = _dump(fe.request_headers, fe.forwardfor)
+        for item in proxied:
+            ops, forwardfor = request_headers(item.level.array("proxy_set_header"), self.ledger, scheme)
+            if _dump(ops, forwardfor) != wanted:
+                self._differs(item.stmt, "proxy_set_header", fe.name, reference.stmt)
+
+    def _response_headers(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
+        """From the last route (the default one); every route must agree, returns included."""
         served = [pair for s in group.servers for pair in s.routes.served]
-        if served:
-            reference_stmt, reference_level = served[-1]
-            fe.response_headers = _response_headers(reference_level, self.ledger)
-            wanted = _dump(fe.response_headers)
-            for stmt, level in served:
-                if _dump(_response_headers(level, self.ledger)) != wanted:
-                    self._differs(stmt, "add_header/proxy_hide_header", fe.name, reference_stmt)
+        if not served:
+            return
+        reference_stmt, reference_level = served[-1]
+        fe.response_headers = _response_headers(reference_level, self.ledger)
+        wanted = _dump(fe.response_headers)
+        for stmt, level in served:
+            if _dump(_response_headers(level, self.ledger)) != wanted:
+                self._differs(stmt, "add_header/proxy_hide_header", fe.name, reference_stmt)
 
     def _differs(self, stmt: Stmt, directive: str, frontend: str, reference: Stmt) -> None:
         self.ledger.lossy(stmt, f"the {directive} headers in effect here differ from those of frontend "
