@@ -31,9 +31,6 @@ def validate(cfg: ir.Config) -> list[Diagnostic]:
         mode = fe.mode or cfg.defaults.mode
         out += _check_name(fe, fe.name, "frontend")
         out += _duplicates(fe.acls, f"ACL in frontend {fe.name}")
-        if not fe.listens:
-            out.append(Diagnostic.at(fe.span, "V110", f"frontend {fe.name} has no listen address",
-                                     hint="add e.g. `listen :80`"))
         acl_names = {a.name for a in fe.acls}
         for acl in fe.acls:
             out += _check_name(acl, acl.name, "ACL")

@@ -44,11 +44,6 @@ CASES = [
         ("V104", 8, 10, "unknown resolvers section 'dockr'"),
     ),
     (
-        "no listen",
-        "frontend f {\n    default u\n}\nupstream u {\n    server a 1.2.3.4:80\n}\n",
-        ("V110", 4, 10, "frontend f has no listen address"),
-    ),
-    (
         "bad cidr",
         "frontend f {\n    listen :80\n    deny if source 10.0.0.0/33\n    default u\n}\nupstream u {\n    server a 1.2.3.4:80\n}\n",
         ("V111", 6, 20, "'10.0.0.0/33' is not an address or CIDR"),

@@ -356,9 +356,9 @@ class _Writer:
         """``_listens``, or None (and a diagnostic) when there is no usable listener: a server
         block without one would listen on *:80."""
         listens, tls = self._listens(fe)
-        if not listens:
-            self.diags.error(fe.span, "P001", f"frontend {fe.name!r} has no usable listen address; "
-                             "it is left out of the nginx output")
+        if not listens:  # it receives nothing: leaving it out is a loss, not a wrong config
+            self.diags.warning(fe.span, "P001", f"frontend {fe.name!r} has no usable listen address; "
+                               "it is left out of the nginx output")
             return None
         return listens, tls
 
@@ -422,9 +422,9 @@ class _Writer:
         if stats.refresh is not None:
             self.diags.warning(stats.span, "P001", "stub_status has no refresh setting; it is ignored")
         if stats.users:
-            self.diags.error(stats.span, "P001", "nginx's auth_basic needs a password file, which "
-                             "nginx.conf cannot hold: the stats page answers 403 instead of asking for a login",
-                             "serve stats from a frontend without auth, or protect it with a raw nginx block")
+            self.diags.warning(stats.span, "P001", "nginx's auth_basic needs a password file, which "
+                               "nginx.conf cannot hold: the stats page answers 403 instead of asking for a login",
+                               "serve stats from a frontend without auth, or protect it with a raw nginx block")
 
     def _write_request_headers(self, out: Out, parts: _ContextParts, fe: ir.Frontend) -> None:
         forwardfor = fe.forwardfor or self.cfg.defaults.forwardfor
