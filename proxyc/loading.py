@@ -64,6 +64,13 @@ def read_text(path: str | Path) -> tuple[str | None, Diagnostic | None]:
 
 def read_config(text: str, fmt: str, filename: str | None = None, *, path: str | None = None):
     """Text in a known format → (Config | None, diagnostics)."""
+    from .perf import paused_gc
+
+    with paused_gc():
+        return _read_config(text, fmt, filename, path)
+
+
+def _read_config(text: str, fmt: str, filename: str | None, path: str | None):
     if fmt == "pxc":
         from .dialects.pxc.reader import read
 

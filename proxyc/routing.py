@@ -493,8 +493,13 @@ def _regex(pattern: str, ignore_case: bool, span) -> re.Pattern:
         raise RoutingError(f"regex {pattern!r} does not compile in Python: {exc}", span) from None
 
 
+_PCRE_NAMED_GROUP = re.compile(r"\(\?<(?![=!])")
+
+
 @lru_cache(maxsize=1024)
 def _compile(pattern: str, ignore_case: bool) -> re.Pattern:
+    # PCRE (nginx, HAProxy) also spells named groups (?<name>...); Python only (?P<name>...).
+    pattern = _PCRE_NAMED_GROUP.sub("(?P<", pattern)
     return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
 
 

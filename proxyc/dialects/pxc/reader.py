@@ -337,12 +337,12 @@ class _Builder(Transformer):
                     return bal
                 bal.key_name = unquote(rest[0])
                 rest = rest[1:]
-            if rest and str(rest[0]) == "consistent":
-                bal.consistent = True
-                rest = rest[1:]
         elif algo == "random" and rest:
             word = unquote(rest[0])
             bal.choices = 2 if word == "two" else self.int_(rest[0], "random choices", 2, 100)
+            rest = rest[1:]
+        if algo in ("hash", "source") and rest and str(rest[0]) == "consistent":
+            bal.consistent = True  # consistent hashing of the key (source: of the client address)
             rest = rest[1:]
         for extra in rest:
             self.err(extra, "E010", f"unexpected {unquote(extra)!r} after balance {' '.join(words[:1])}")

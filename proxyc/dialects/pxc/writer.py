@@ -448,6 +448,9 @@ class _Writer:
         elif b.algorithm == "random" and b.choices is not None:
             words.append(str(b.choices))
             expressed = {"choices"}
+        elif b.algorithm == "source" and b.consistent:
+            words.append("consistent")
+            expressed = {"consistent"}
         for field in ("key", "key_name", "consistent", "choices"):
             if field not in expressed and getattr(b, field) != ir.Balance.model_fields[field].default:
                 self.unsupported(b, f"{field} = {getattr(b, field)!r} with balance {b.algorithm}")
