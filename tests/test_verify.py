@@ -48,6 +48,8 @@ def test_every_example_routes_as_described(example, target):
 
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "examples" / "seed").glob("*.*"))
+# Real nginx/HAProxy configs among the examples (the README's convert walk-through) count too.
+SEEDS += sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.conf"))
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=[p.name for p in SEEDS])
