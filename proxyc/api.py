@@ -29,6 +29,13 @@ def load(text: str, read: str = "pxc", filename: str | None = None):
 
 def write(cfg, target: str) -> tuple[str, list[Diagnostic]]:
     """IR → text for ``target`` with the writer's portability diagnostics."""
+    from .perf import paused_gc
+
+    with paused_gc():
+        return _write(cfg, target)
+
+
+def _write(cfg, target: str) -> tuple[str, list[Diagnostic]]:
     if target == "nginx":
         from .dialects.nginx.writer import write as write_nginx
 
@@ -38,9 +45,10 @@ def write(cfg, target: str) -> tuple[str, list[Diagnostic]]:
 
         return write_haproxy(cfg)
     if target == "pxc":
-        from .dialects.pxc.writer import write as write_pxc
+        from .dialects.pxc.writer import write_with_diagnostics
 
-        return write_pxc(cfg), []
+        text, diags = write_with_diagnostics(cfg)
+        return text or "", diags
     raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
 
 

@@ -13,7 +13,7 @@ from .diagnostics import Diagnostic
 FORMATS = ("pxc", "nginx", "haproxy")
 
 _HAPROXY_SECTION = re.compile(r"^\s*(global|defaults|frontend|backend|listen|resolvers|userlist)\b[^{;]*$", re.M)
-_NGINX_BLOCK = re.compile(r"^\s*(events|http|stream|server|upstream|location)\b[^;]*\{", re.M)
+_NGINX_BLOCK = re.compile(r"^\s*(events|http|stream|server|upstream|location)(\s[^;{]*)?\{", re.M)
 _PXC_BLOCK = re.compile(r"^\s*(frontend|upstream|defaults|resolvers)\b[^;]*\{\s*(#.*)?$", re.M)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 ALGORITHMS = ("round_robin", "least_conn", "source", "hash", "random", "first")
 
@@ -30,6 +31,7 @@ def _host_problem(host: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)  # writers re-check every server address; configs repeat hosts a lot
 def parse_address(text: str) -> tuple[str | None, int | None, str | None]:
     """``host[:port]`` or ``[v6][:port]`` → (host, port or None, problem or None).
     IPv6 hosts are returned without brackets."""

@@ -74,10 +74,10 @@ class UpstreamWriter:
         """The ``upstream {}`` name: the upstream's own when nginx reads it back as one host
         name in ``proxy_pass http://<name>``, else a derived one, unique among all names."""
         if up.name not in self._group_names:
-            taken = {u.name for u in self.cfg.upstreams} | set(self._group_names.values())
             if up.name and set(up.name) <= _UPSTREAM_NAME_CHARS:
                 self._group_names[up.name] = up.name
             else:
+                taken = {u.name for u in self.cfg.upstreams} | set(self._group_names.values())
                 base = "pxc_" + variable_suffix(up.name)
                 name, n = base, 2
                 while name in taken:
