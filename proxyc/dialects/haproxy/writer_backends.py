@@ -37,8 +37,8 @@ def backend_section(ctx: Context, up: ir.Upstream) -> Section:
     section.add(*timeout_lines(ctx, up))
     if _passive(up) is not None:
         ctx.diags.info(up.passive.span, "P001",
-                       "passive failure detection is approximated by 'observe ... on-error mark-down'; "
-                       "HAProxy health checks bring a marked-down server back")
+                       "passive failure detection is approximated by 'observe ... on-error mark-down': "
+                       "health checks, not fail_timeout, bring a marked-down server back")
     server_names = NameTable()
     server_names.reserve(s.name for s in up.servers)
     for srv in up.servers:
@@ -180,8 +180,6 @@ def _server_options(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str) ->
         # A server marked down by 'observe' only comes back through health checks.
         opts.append("check")
     if passive is not None:
-        if not srv.check and passive.fail_timeout and not (up.health and up.health.interval):
-            opts.append(f"inter {ctx.duration(passive.fail_timeout, passive, 'fail_timeout')}")
         layer = "layer7" if mode == "http" else "layer4"
         opts.append(f"observe {layer} error-limit {passive.max_fails or 1} on-error mark-down")
     if srv.weight > MAX_WEIGHT:

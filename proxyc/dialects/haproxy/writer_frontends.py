@@ -29,8 +29,9 @@ BODYLESS_STATUSES = (204, 304)
 HEADER_ACTIONS = {"set": "set-header", "add": "add-header", "delete": "del-header"}
 FRONTEND_TIMEOUTS = (("client", "client"), ("http_request", "http-request"))
 BACKEND_ONLY_TIMEOUTS = ("connect", "server", "queue", "tunnel", "check")
-# As close to nginx's normalisation as HAProxy 2.6 gets, in the order its manual gives.
-NORMALIZE_STEPS = ("percent-decode-unreserved", "path-merge-slashes", "path-strip-dot", "path-strip-dotdot")
+# The three steps DESIGN §2 names (the HAProxy reader recognises exactly these), in the order
+# HAProxy's manual gives.
+NORMALIZE_STEPS = ("percent-decode-unreserved", "path-merge-slashes", "path-strip-dotdot")
 
 
 class FrontendWriter:
@@ -139,8 +140,8 @@ class FrontendWriter:
             self.ctx.diags.warning(self.fe.span, "P001", "normalize_uri in tcp mode: ignored")
             return []
         self.ctx.diags.info(self.fe.span, "P001", "HAProxy normalises less than nginx: only unreserved "
-                            "characters are percent-decoded (%2F stays), and a '..' above the root is kept "
-                            "where nginx answers 400")
+                            "characters are percent-decoded (%2F stays), '/./' stays, and a '..' above the "
+                            "root is kept where nginx answers 400")
         return [f"http-request normalize-uri {step}" for step in NORMALIZE_STEPS]
 
     # ------------------------------------------------------------------ headers
