@@ -35,6 +35,13 @@ class Diagnostic:
             return cls(code, message, **kw)
         return cls(code, message, file=span.file, line=span.line or None, col=span.col, **kw)
 
+    @classmethod
+    def at_offset(cls, text: str, pos: int, filename: str | None, code: str, message: str, **kw) -> "Diagnostic":
+        """A diagnostic at character offset ``pos`` of ``text`` (1-based line and column)."""
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        return cls(code, message, file=filename, line=line, col=col, **kw)
+
     @property
     def location(self) -> str:
         where = self.file or "<input>"

@@ -66,6 +66,9 @@ def read_config(text: str, fmt: str, filename: str | None = None, *, path: str |
     """Text in a known format → (Config | None, diagnostics)."""
     from .perf import paused_gc
 
+    if "\0" in text:  # no format can hold a NUL; refusing it here lets validation skip the scan
+        return None, [Diagnostic.at_offset(text, text.index("\0"), filename, "E002", "NUL character in the input",
+                                           hint="the file holds binary data")]
     with paused_gc():
         return _read_config(text, fmt, filename, path)
 
@@ -103,5 +106,5 @@ def load_file(path: str | Path, fmt: str | None = None):
     if cfg is not None and not any(d.severity == "error" for d in diags):
         from .validate import validate
 
-        diags += validate(cfg)
+        diags += validate(cfg, strings=False)  # read_config refused NUL already
     return cfg, diags, text, fmt

@@ -18,7 +18,9 @@ HTTP_ONLY_MATCHERS = (ir.PathMatch, ir.HostMatch, ir.MethodMatch, ir.HeaderMatch
 MAX_CONDITION_DEPTH = 64  # far beyond any real config; keeps every recursive walk safe
 
 
-def validate(cfg: ir.Config) -> list[Diagnostic]:
+def validate(cfg: ir.Config, *, strings: bool = True) -> list[Diagnostic]:
+    """Every problem that makes ``cfg`` invalid. ``strings=False`` skips the scan for NUL
+    characters, for IRs read from text that was already checked for them."""
     out: list[Diagnostic] = []
     out += _duplicates(cfg.frontends, "frontend")
     out += _duplicates(cfg.upstreams, "upstream")
@@ -59,7 +61,7 @@ def validate(cfg: ir.Config) -> list[Diagnostic]:
             modes = modes | {up.mode}
         if len(modes) > 1:
             out.append(Diagnostic.at(up.span, "V106", f"upstream {up.name} is used by both http and tcp frontends"))
-    for node, name in ir.walk.nul_fields(cfg):
+    for node, name in ir.walk.nul_fields(cfg) if strings else ():
         out.append(Diagnostic.at(node.span, "V113", f"{type(node).__name__}.{name} contains a NUL character",
                                  hint="no nginx, HAProxy or .pxc file can hold one"))
     return out

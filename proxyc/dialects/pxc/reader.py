@@ -552,7 +552,7 @@ def read(text: str, filename: str | None = None, *, fast: bool = True) -> tuple[
     """Parse .pxc text. Returns the IR (None on a syntax error) and every diagnostic found.
     ``fast=False`` forces lark even for plain files (see fastpath.py)."""
     if "\0" in text:  # no target can write it; refuse it before it reaches the IR
-        return None, [_position_error(text, text.index("\0"), filename, "E002", "NUL character in the input")]
+        return None, [Diagnostic.at_offset(text, text.index("\0"), filename, "E002", "NUL character in the input")]
     lalr = parser()
     with _lock, paused_gc():
         _builder.reset(filename)
@@ -578,12 +578,6 @@ def load(text: str, filename: str | None = None) -> ir.Config:
     if cfg is None or errors:
         raise ProxycError(errors or diags)
     return cfg
-
-
-def _position_error(text: str, pos: int, filename: str | None, code: str, message: str) -> Diagnostic:
-    line = text.count("\n", 0, pos) + 1
-    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
-    return Diagnostic(code, message, file=filename, line=line, col=col)
 
 
 # ------------------------------------------------------------------------------ comments
