@@ -60,7 +60,7 @@ WORDS = st.sampled_from(KEYWORDS + ["a", "b1", "/x", ":80", "10.0.0.1:80", "5s",
 LINES = st.lists(WORDS, min_size=1, max_size=6).map(" ".join)
 
 
-@settings(max_examples=1500, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=600, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(["frontend f {\n", "upstream u {\n", "defaults {\n"]), st.lists(LINES, max_size=4))
 def test_random_statements_read_the_same(header, lines):
     assert_same(header + "\n".join("    " + line for line in lines) + "\n}\n")

@@ -73,7 +73,7 @@ def test_formatting_is_byte_identical_across_hash_seeds():
 
 # ------------------------------------------------------------------------------ properties
 
-@settings(max_examples=300, derandomize=True, deadline=None)
+@settings(max_examples=120, derandomize=True, deadline=None)
 @given(configs(hostile=True))
 def test_any_config_round_trips_exactly(cfg):
     """Hostile names and values everywhere (quotes, braces, keywords, line breaks, NUL, ...):
