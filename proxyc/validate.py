@@ -45,6 +45,10 @@ def validate(cfg: ir.Config, *, strings: bool = True) -> list[Diagnostic]:
             out += _check_action(fe.default, upstreams, mode, used_modes)
         for op in [*fe.request_headers, *fe.response_headers]:
             out += _check_header(op)
+        for listen in fe.listens:
+            if listen.address is not None:
+                out += _check_host(listen, listen.address)
+        out += _check_timeouts(fe, fe.timeouts)
         if mode == "tcp" and (fe.stats or fe.request_headers or fe.response_headers):
             out.append(Diagnostic.at(fe.span, "V105", f"frontend {fe.name} is in tcp mode: stats and headers need http"))
 
@@ -53,6 +57,8 @@ def validate(cfg: ir.Config, *, strings: bool = True) -> list[Diagnostic]:
         out += _duplicates(up.servers, f"server in upstream {up.name}")
         for srv in up.servers:
             out += _check_name(srv, srv.name, "server")
+            out += _check_host(srv, srv.host)
+        out += _check_timeouts(up, up.timeouts)
         if up.resolver and up.resolver not in resolvers:
             out.append(Diagnostic.at(up.span, "V104", f"unknown resolvers section {up.resolver!r}",
                                      hint=did_you_mean(up.resolver, resolvers)))
@@ -61,6 +67,20 @@ def validate(cfg: ir.Config, *, strings: bool = True) -> list[Diagnostic]:
             modes = modes | {up.mode}
         if len(modes) > 1:
             out.append(Diagnostic.at(up.span, "V106", f"upstream {up.name} is used by both http and tcp frontends"))
+    out += _check_timeouts(cfg.defaults, cfg.defaults.timeouts)
+    for res in cfg.resolvers:
+        if not res.nameservers:
+            out.append(Diagnostic.at(res.span, "V115", f"resolvers {res.name} has no nameserver",
+                                     hint="nameserver dns 127.0.0.11:53"))
+        for ns in res.nameservers:
+            out += _check_host(ns, ns.address)
+    for log in cfg.logs:
+        if log.address is not None:
+            out += _check_host(log, log.address.rsplit(":", 1)[0] if log.address.count(":") == 1 else log.address)
+        for word in (log.facility, log.level):
+            if word is not None and not re.fullmatch(r"[a-z0-9]+", word):
+                out.append(Diagnostic.at(log.span, "V116", f"log facility/level {word!r} is not a word",
+                                         hint="e.g. local0 info"))
     for node, name in ir.walk.nul_fields(cfg) if strings else ():
         out.append(Diagnostic.at(node.span, "V113", f"{type(node).__name__}.{name} contains a NUL character",
                                  hint="no nginx, HAProxy or .pxc file can hold one"))
@@ -79,7 +99,7 @@ def _duplicates(nodes: Iterable, what: str) -> list[Diagnostic]:
 
 
 def _check_name(node: ir.Node, name: str, what: str) -> list[Diagnostic]:
-    if NAME.match(name):
+    if NAME.fullmatch(name):  # fullmatch: "$" alone would accept a final newline
         return []
     return [Diagnostic.at(node.span, "V107", f"{what} name {name!r} has characters that are not allowed",
                           hint="use letters, digits and _ . : ~ - (starting with a letter, digit or _)")]
@@ -120,6 +140,27 @@ def _check_condition(cond, acl_names: set[str], mode: str) -> list[Diagnostic]:
             out.append(Diagnostic.at(node.span, "V109", f"invalid header name {node.name!r}"))
         elif isinstance(node, ir.SourceMatch):
             out += _check_cidrs(node)
+    return out
+
+
+def _check_host(node: ir.Node, host: str) -> list[Diagnostic]:
+    """A host name or address as every target can write it (no spaces, quotes, ``$``, ...)."""
+    from .dialects.common import parse_address
+
+    shown = f"[{host}]" if ":" in host else host
+    _, _, problem = parse_address(shown)
+    if problem:
+        return [Diagnostic.at(node.span, "V117", problem)]
+    return []
+
+
+def _check_timeouts(node: ir.Node, timeouts: ir.Timeouts) -> list[Diagnostic]:
+    out = []
+    for key in type(timeouts).model_fields:
+        value = getattr(timeouts, key)
+        if key not in ("span", "comments") and value == 0:
+            out.append(Diagnostic.at(timeouts.span or node.span, "V118", f"timeout {key} is 0",
+                                     hint="HAProxy reads 0 as 'no timeout' and nginx as 'immediately': write a real duration"))
     return out
 
 

@@ -117,7 +117,7 @@ def header_values() -> st.SearchStrategy[str]:
 def durations() -> st.SearchStrategy[int]:
     """Milliseconds: round values in every unit, and odd ones."""
     units = (1, 1000, 60_000, 3_600_000, 86_400_000)
-    return st.one_of(st.builds(int.__mul__, st.integers(0, 120), st.sampled_from(units)), st.integers(0, 10**9))
+    return st.one_of(st.builds(int.__mul__, st.integers(1, 120), st.sampled_from(units)), st.integers(1, 10**9))
 
 
 @cache
@@ -468,7 +468,9 @@ def nameservers(hostile: bool = False, allow_nul: bool = False) -> st.SearchStra
 @cache
 def logs(hostile: bool = False, allow_nul: bool = False) -> st.SearchStrategy[ir.Log]:
     """Facility and level are positional: a level comes with a facility."""
-    word = st.sampled_from(("local0", "info", "and")) | vocabulary(hostile, allow_nul).text
+    word = st.sampled_from(("local0", "info", "and", "daemon", "debug"))
+    if hostile:
+        word = word | vocabulary(hostile, allow_nul).text
     address = st.one_of(hosts(), st.builds(format_address, hosts(), st.just(514)))
     levels = st.one_of(st.tuples(st.none(), st.none()), st.tuples(word, st.none()), st.tuples(word, word))
     return st.one_of(
@@ -498,7 +500,7 @@ def configs(draw, *, hostile: bool = False, allow_nul: bool = False, comments: b
     cfg = ir.Config(
         defaults=dflt,
         logs=draw(st.lists(logs(hostile, allow_nul), max_size=2)),
-        resolvers=[ir.Resolver(name=n, nameservers=draw(st.lists(nameservers(hostile, allow_nul), max_size=2)),
+        resolvers=[ir.Resolver(name=n, nameservers=draw(st.lists(nameservers(hostile, allow_nul), min_size=1, max_size=2)),
                                hold_valid=draw(st.none() | durations()), timeout=draw(st.none() | durations()),
                                retries=draw(st.none() | st.integers(1, 100)))
                    for n in resolver_names],

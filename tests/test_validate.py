@@ -97,3 +97,21 @@ def test_deeply_nested_condition_is_a_diagnostic_not_a_crash():
             "    default u\n}\nupstream u {\n    server s 1.2.3.4:80\n}\n")
     found = problems(body)
     assert [p[:2] for p in found] == [("V114", 7)]  # line 7: the ACL, after the 3-line defaults
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("frontend f {\n    listen :80\n    default u\n}\nupstream u {\n    server a 10.0.0.1:80\n    timeout connect 0s\n}\n",
+     ("V118", 8, 10, "timeout connect is 0")),
+    ("resolvers dns {\n    hold_valid 10s\n}\n", ("V115", 4, 11, "resolvers dns has no nameserver")),
+    ('log syslog "bad host:514" local0\n', ("V117", 4, 5, "'bad host' is not a valid host name or address")),
+], ids=["timeout-zero", "resolver-without-nameserver", "log-host"])
+def test_more_validation_problems(body, expected):
+    found = problems(body)
+    assert expected in found, found
+
+
+def test_a_name_ending_in_a_line_break_is_refused():
+    from proxyc import ir
+
+    cfg = ir.Config(upstreams=[ir.Upstream(name="u\n", servers=[ir.Server(name="a", host="h")])])
+    assert [d.code for d in validate(cfg)] == ["V107"]
