@@ -206,6 +206,9 @@ KNOWN: dict[str, str] = {
         "reader_payload._convert (a RecursionError, not a diagnostic)",
     "pxc E001 without a column":
         "DSL reader: 'unexpected end of file' has a line but no column",
+    "Malformed in dialects/haproxy/reader_servers.py:_duration":
+        "HAProxy reader: a server's malformed 'inter' (e.g. 1000x) raises Malformed out of "
+        "reader_backend._gather_server_settings instead of becoming an E208 diagnostic",
 }
 
 
@@ -336,6 +339,11 @@ def test_a_50000_line_file(fmt: str):
 @pytest.mark.xfail(strict=True, reason=KNOWN["RecursionError in dialects/nginx/reader_payload.py:_convert"])
 def test_nginx_blocks_nested_1000_deep():
     assert compile_problems("nginx", "http {" * 1000 + "}" * 1000, "deep.conf") == []
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN["Malformed in dialects/haproxy/reader_servers.py:_duration"])
+def test_haproxy_malformed_server_inter():
+    assert compile_problems("haproxy", "backend b\n    server s1 127.0.0.1:80 check inter 1000x\n", "inter.cfg") == []
 
 
 @pytest.mark.xfail(strict=True, reason=KNOWN["pxc E001 without a column"])

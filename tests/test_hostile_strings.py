@@ -279,6 +279,8 @@ NO_ACLS = Loss("nginx has no named conditions; the writer expands ACLs")
 NO_STICKY = Loss("nginx (open source) has no sticky cookie")
 NO_HEALTH = Loss("nginx (open source) has no active health checks")
 STUB_STATUS = Loss("nginx serves stats with stub_status, which has no uri setting")
+NO_AUTH = Loss("nginx's auth_basic needs a password file nginx.conf cannot hold: the writer makes the stats page "
+               "answer 403 (P001)")
 ONE_PEM = Loss("HAProxy takes certificate and key in one PEM file: the writer combines them")
 _SCHEME_HOST = re.compile(r"https?://[^$/?#\\\s\"']*")
 PREFIX_REDIRECT = Loss("the nginx reader reads a prefix redirect back only as scheme://host$request_uri",
@@ -406,11 +408,12 @@ FIELDS = (
           lost={"haproxy": ONE_PEM}),
     # ---------------------------------------------------------------- stats
     Field("stats uri", _stats(uri=str), collect(ir.Stats, "uri"), lost={"nginx": STUB_STATUS}),
-    Field("stats user", _stats(users=lambda v: [ir.StatsUser(user=v, password="pw")]), collect(ir.StatsUser, "user")),
+    Field("stats user", _stats(users=lambda v: [ir.StatsUser(user=v, password="pw")]), collect(ir.StatsUser, "user"),
+          lost={"nginx": NO_AUTH}),
     Field("stats password", _stats(users=lambda v: [ir.StatsUser(user="admin", password=v)]),
-          collect(ir.StatsUser, "password")),
+          collect(ir.StatsUser, "password"), lost={"nginx": NO_AUTH}),
     Field("stats realm", _stats(realm=str, users=lambda v: [ir.StatsUser(user="admin", password="pw")]),
-          collect(ir.Stats, "realm")),
+          collect(ir.Stats, "realm"), lost={"nginx": NO_AUTH}),
     # ---------------------------------------------------------------- upstream settings
     Field("hash header name", _balance("header"), collect(ir.Balance, "key_name"), fold=str.lower),
     Field("hash cookie name", _balance("cookie"), collect(ir.Balance, "key_name")),
