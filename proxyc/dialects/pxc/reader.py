@@ -538,14 +538,17 @@ def _on_comment(tok: Token) -> None:
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    """The DSL's LALR parser, built once per process (its terminals also serve the formatter)."""
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        transformer=_builder,
-        lexer_callbacks={"COMMENT": _on_comment},
-        maybe_placeholders=False,
-    )
+    """The DSL's LALR parser, built once per process (its terminals also serve the formatter).
+
+    Building the LALR tables takes longer than linting a small file, so lark caches them in the
+    temp directory (keyed by a hash of the grammar and lark's version); where that directory is
+    not writable, the tables are simply built every time."""
+    options = dict(parser="lalr", transformer=_builder, lexer_callbacks={"COMMENT": _on_comment},
+                   maybe_placeholders=False)
+    try:
+        return Lark(grammar_text(), cache=True, **options)
+    except OSError:
+        return Lark(grammar_text(), **options)
 
 
 def read(text: str, filename: str | None = None, *, fast: bool = True) -> tuple[ir.Config | None, list[Diagnostic]]:
