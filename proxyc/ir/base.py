@@ -30,7 +30,7 @@ _META_FIELDS = frozenset({"span", "comments"})
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, defer_build=True)
 
     span: Span | None = Field(default=None, repr=False)
     comments: list[str] = Field(default_factory=list, repr=False)
