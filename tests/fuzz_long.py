@@ -22,10 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-import test_fuzz_readers as fuzz  # noqa: E402
+import test_fuzz_readers as fuzz
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 class Findings:

@@ -96,7 +96,7 @@ def run_workload(work: Path) -> dict:
 def workload_in_child(work: Path, hash_seed: str) -> dict:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     done = subprocess.run([sys.executable, __file__, str(work)], capture_output=True, text=True, env=env,
-                          timeout=TIMEOUT, cwd=work)
+                          timeout=TIMEOUT, cwd=work, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
 
@@ -148,7 +148,7 @@ def test_no_command_modifies_its_input(runs):
 
 def cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "proxyc", *args], capture_output=True, text=True, timeout=TIMEOUT,
-                          env={**os.environ, **(env or {})}, cwd=cwd, stdin=subprocess.DEVNULL)
+                          env={**os.environ, **(env or {})}, cwd=cwd, stdin=subprocess.DEVNULL, check=False)
 
 
 def leftovers(directory: Path, keep: set[str]) -> list[str]:
@@ -263,7 +263,7 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path: Path):
     os.mkfifo(fifo)
     try:
         done = subprocess.run([sys.executable, "-m", "proxyc", "build", str(fifo), "--target", "nginx"],
-                              capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+                              capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired:
         pytest.fail("proxyc waited for a writer on the FIFO")
     assert error_lines(done)
@@ -280,8 +280,8 @@ def test_check_without_the_server_says_what_to_install(monkeypatch, target: str,
     result = CliRunner().invoke(main, ["build", str(EXAMPLES / "host-routing.pxc"), "--target", target, "--check"])
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("proxyc:")]
-    assert lines == [f"proxyc: {tool} not found on PATH, /usr/sbin or /usr/local/sbin; "
-                     f"install with: {checkers.INSTALL_HINT}"]
+    expected = f"proxyc: {tool} not found on PATH, /usr/sbin or /usr/local/sbin; install with: {checkers.INSTALL_HINT}"
+    assert lines == [expected]
 
 
 def test_check_with_an_empty_path_still_finds_the_server_in_sbin(tmp_path: Path):
