@@ -269,15 +269,20 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path: Path):
     assert error_lines(done)
 
 
-@pytest.mark.parametrize("target,tool", [("nginx", "nginx"), ("haproxy", "haproxy")])
-def test_check_without_the_server_says_what_to_install(monkeypatch, target: str, tool: str):
+@pytest.mark.parametrize("command,tool", [
+    (("build", "--target", "nginx", "--check"), "nginx"),
+    (("build", "--target", "haproxy", "--check"), "haproxy"),
+    (("verify", "--target", "nginx"), "nginx"),
+    (("verify", "--target", "haproxy"), "haproxy"),
+], ids=["build-nginx", "build-haproxy", "verify-nginx", "verify-haproxy"])
+def test_a_missing_server_says_what_to_install(monkeypatch, command: tuple[str, ...], tool: str):
     """nginx/haproxy are looked up on PATH and in /usr/sbin, /usr/local/sbin (a non-root PATH often
     lacks sbin), so an empty PATH is not enough to hide them here: the lookup is made to fail."""
     from proxyc import checkers
     from proxyc.cli import main
 
     monkeypatch.setattr(checkers, "find_binary", lambda name: None)
-    result = CliRunner().invoke(main, ["build", str(EXAMPLES / "host-routing.pxc"), "--target", target, "--check"])
+    result = CliRunner().invoke(main, [command[0], str(EXAMPLES / "host-routing.pxc"), *command[1:]])
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.startswith("proxyc:")]
     expected = f"proxyc: {tool} not found on PATH, /usr/sbin or /usr/local/sbin; install with: {checkers.INSTALL_HINT}"
