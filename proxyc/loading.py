@@ -45,6 +45,8 @@ def sniff_format(text: str) -> str | None:
 def read_text(path: str | Path) -> tuple[str | None, Diagnostic | None]:
     """A file's text, or one diagnostic saying why it cannot be read."""
     p = Path(path)
+    if p.exists() and not p.is_dir() and not p.is_file():  # a FIFO or device would block or never end
+        return None, Diagnostic("E100", "not a regular file", file=str(path))
     try:
         data = p.read_bytes()
     except FileNotFoundError:

@@ -256,8 +256,6 @@ def test_an_unreadable_file(tmp_path: Path):
     assert lines == [f"{path}: error[E100]: cannot read the file: Permission denied"]
 
 
-@pytest.mark.xfail(strict=True, reason="loading.read_text opens a FIFO and waits for a writer forever; it should "
-                                       "refuse anything that is not a regular file (E100)")
 def test_a_fifo_is_refused_not_waited_on(tmp_path: Path):
     fifo = tmp_path / "site.pxc"
     os.mkfifo(fifo)
