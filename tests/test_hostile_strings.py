@@ -58,7 +58,7 @@ except ImportError:  # pragma: no cover
     from tests.helpers import require_binary
 
 TARGETS = ("pxc", "nginx", "haproxy")
-EXAMPLES_PER_FIELD = 12  # hypothesis examples per field and target; each draws 1-4 values
+EXAMPLES_PER_FIELD = 20  # hypothesis examples per field and target; each draws 1-4 values
 VALUES_PER_EXAMPLE = 4
 CHECK_BATCH = 80  # values per real-server check
 PROBE_FILE = "<hostile probe>"  # the span file of every node a probe adds; line = probe number
