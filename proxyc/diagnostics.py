@@ -10,6 +10,7 @@ Code families (ruff-style, a letter and three digits):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # keep start-up cheap: the IR imports pydantic
@@ -114,11 +115,17 @@ class ProxycError(Exception):
         super().__init__("\n".join(str(d) for d in diagnostics))
 
 
+@lru_cache(maxsize=8)
+def _lines(source: str) -> list[str]:
+    # Cached: a lint of a large file renders thousands of frames from the same source.
+    return source.splitlines()
+
+
 def code_frame(source: str, line: int | None, col: int | None, *, context: int = 1) -> str:
     """A few lines of source with a caret under the column, for text output."""
     if not line:
         return ""
-    lines = source.splitlines()
+    lines = _lines(source)
     if not 1 <= line <= len(lines):
         return ""
     start = max(1, line - context)
