@@ -167,6 +167,7 @@ class ServerReader:
         self.ledger = ledger
         self.names = names
         self.on_resolver = on_resolver
+        self._location_keys: dict[int, tuple[list[Location], set[tuple[str, bool]]]] = {}
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, stmt: Stmt, parent: Level) -> ServerBlock:
@@ -237,7 +238,9 @@ class ServerReader:
                               severity=severity)
 
     def _add_location(self, level: list[Location], loc: Location) -> None:
-        problem = duplicate_problem(level, loc)
+        # One set of (path, exact) keys per level list, so duplicates are found in O(1).
+        seen = self._location_keys.setdefault(id(level), (level, set()))[1]
+        problem = duplicate_problem(seen, loc)
         if problem:
             self.ledger.invalid(loc.stmt, problem)
             return
