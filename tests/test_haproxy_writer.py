@@ -678,3 +678,23 @@ def test_live_hostile_strings_arrive_exactly(live, stubs):
         assert sent["x-literal"] == fe.request_headers[0].value
         assert headers["x-back"] == "a\\b"
         assert headers["set-cookie"].startswith("pxc sid=")  # the sticky cookie, name and all
+
+
+def test_large_route_tables_use_inline_conditions_that_load_in_linear_time():
+    """Past INLINE_ACLS_ABOVE named ACLs, ACLs used once are written where they are used
+    (HAProxy loads named ACLs in quadratic time); the routes stay the same."""
+    from proxyc.dialects.haproxy.writer_conditions import INLINE_ACLS_ABOVE
+    from proxyc.dialects.pxc.reader import load
+
+    n = INLINE_ACLS_ABOVE + 1
+    lines = ["frontend web {", "    listen 127.0.0.1:8080", "    acl shared path prefix /shared/"]
+    lines += [f"    acl r{i} path prefix /svc{i}/" for i in range(n)]
+    lines += ["    use b0 if shared and method GET", "    use b1 if shared"]
+    lines += [f"    use b{i % 3} if r{i}" for i in range(n)] + ["    default b0", "}"]
+    lines += [f"upstream b{i} {{\n    server s 10.0.0.{i + 1}:80\n}}" for i in range(3)]
+    text, diags = write(load("\n".join(lines) + "\n", "big.pxc"))
+    assert not [d for d in diags if d.severity == "error"]
+    assert "    use_backend b1 if { path_beg /svc1/ }\n" in text
+    assert "acl r1 " not in text and "    acl shared path_beg /shared/\n" in text  # used twice: kept
+    require_binary("haproxy")
+    assert check_haproxy(text, strict=True).ok
