@@ -44,18 +44,30 @@ def read_fast(text: str, builder):
         return None
 
 
+class _Word(Token):
+    """A lark Token made and compared at C speed: lark's own constructor and ``__eq__`` are
+    Python code, and this path makes hundreds of thousands of them."""
+
+    __slots__ = ()
+    __eq__ = str.__eq__
+    __hash__ = str.__hash__
+
+
+def _word(text: str, type_: str, line: int, col: int, start: int | None = None) -> Token:
+    tok = str.__new__(_Word, text)
+    tok.type, tok.value, tok.start_pos = type_, text, start
+    tok.line, tok.column, tok.end_line, tok.end_column, tok.end_pos = line, col, line, col + len(text), None
+    return tok
+
+
 class _Reader:
     def __init__(self, builder):
         self.b = builder
 
     # ---- tokens ---------------------------------------------------------------------------
-    def words(self, line: str, lineno: int) -> list[Token]:
-        out = []
-        for m in _WORDS.finditer(line):
-            text = m.group()
-            col = m.start() + 1
-            out.append(Token("WORD", text, m.start(), lineno, col, lineno, col + len(text)))
-        return out
+    @staticmethod
+    def words(line: str, lineno: int) -> list[Token]:
+        return [_word(m.group(), "WORD", lineno, m.start() + 1, m.start()) for m in _WORDS.finditer(line)]
 
     @staticmethod
     def value(tok: Token, keywords_here: frozenset[str] = frozenset()) -> Token:
@@ -67,7 +79,7 @@ class _Reader:
 
     @staticmethod
     def keyword(tok: Token) -> Token:
-        return Token(tok.upper(), str(tok), tok.start_pos, tok.line, tok.column, tok.end_line, tok.end_column)
+        return _word(str(tok), tok.upper(), tok.line, tok.column, tok.start_pos)
 
     # ---- blocks ---------------------------------------------------------------------------
     def run(self, text: str):
