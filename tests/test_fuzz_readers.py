@@ -45,7 +45,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 FORMATS = ("pxc", "nginx", "haproxy")
 FILE_NAMES = {"pxc": "fuzz.pxc", "nginx": "fuzz.conf", "haproxy": "fuzz.cfg"}
 HAS_COLUMNS = {"pxc": True, "nginx": False, "haproxy": True}  # crossplane gives nginx lines only
-MUTANTS_PER_FORMAT = 1000  # hypothesis examples per reader in the normal suite (fuzz_long.py: more)
+MUTANTS_PER_FORMAT = 800  # hypothesis examples per reader in the normal suite (fuzz_long.py: more)
 
 # ------------------------------------------------------------------------------ seeds
 

@@ -281,7 +281,7 @@ STUB_STATUS = Loss("nginx serves stats with stub_status, which has no uri settin
 NO_AUTH = Loss("nginx's auth_basic needs a password file nginx.conf cannot hold: the writer makes the stats page "
                "answer 403 (P001)")
 ONE_PEM = Loss("HAProxy takes certificate and key in one PEM file: the writer combines them")
-_SCHEME_HOST = re.compile(r"https?://[^$/?#\\\s\"']*")
+_SCHEME_HOST = re.compile(r"https?://[^$/?#\\\s\"']+")
 PREFIX_REDIRECT = Loss("the nginx reader reads a prefix redirect back only as scheme://host$request_uri",
                        lambda value, text, probe: not _SCHEME_HOST.fullmatch(value))
 
