@@ -445,9 +445,6 @@ FIELDS = (
 
 EXPANDED_TEXT_FIELDS = frozenset({"return body", "default return body", "redirect location", "request header value",
                                   "response header value"})
-HAPROXY_WORD_FIELDS = frozenset({"return body", "default return body", "return content type", "redirect location",
-                                 "redirect prefix", "request header name", "request header value",
-                                 "deleted header name", "response header value"})
 MATCHER_FIELDS = frozenset({"path exact", "path prefix", "path suffix", "path prefix nocase", "path regex",
                             "host exact", "host suffix", "host regex", "method", "header match value",
                             "header match contains", "header match regex", "source match"})
@@ -474,9 +471,6 @@ GAPS = (
     Gap("HAProxy writer: a matcher value starting with '(' is written without '--' before it; HAProxy warns "
         "('matching path for pattern ( is likely a mistake') and -dW makes that fatal", ("haproxy",),
         MATCHER_FIELDS, lambda v: v.startswith("("), ("path exact", "haproxy", "(")),
-    Gap("HAProxy writer: a value 'if' or 'unless' is written bare and HAProxy (and the reader) take it as "
-        "the start of the condition", ("haproxy",), HAPROXY_WORD_FIELDS, lambda v: v in ("if", "unless"),
-        ("return body", "haproxy", "if")),
     Gap("nginx reader: backslash escapes in tokens (\\\\, \\t, \\r, \\n) are not decoded as nginx decodes "
         "them (crossplane's lexer keeps them)", ("nginx",), None, lambda v: any(ch in v for ch in "\\\t\r\n"),
         ("return content type", "nginx", "a\tb")),
