@@ -21,11 +21,21 @@ NGINX = sorted((CORPUS / "nginx").glob("*.conf"))
 HAPROXY = sorted((CORPUS / "haproxy").glob("*.cfg"))
 
 
+# Files the importer refuses, each for a reason the real server shares (so there is nothing to
+# convert); any other reader error fails the test. Every refusal must still be located.
+UNREADABLE = {
+    "ingress-nginx-test-cleanconf-src.conf": "cut off mid-block: nginx reports the same unexpected end of file",
+    "dataplaneapi-e2e-cache.cfg": "'defaults mydefaults mode http' on one line: HAProxy 2.6 rejects the header too",
+}
+
+
 def converted(path, target):
     cfg, diags, _text, _fmt = load_file(path)
-    assert cfg is not None, [str(d) for d in diags if d.severity == "error"]
-    errors = [str(d) for d in diags if d.severity == "error"]
-    assert not errors, errors
+    errors = [d for d in diags if d.severity == "error"]
+    if path.name in UNREADABLE:  # nothing to convert; the refusal itself is what is checked
+        assert errors and all(d.file and d.line for d in errors), [str(d) for d in diags]
+        return None, []
+    assert cfg is not None and not errors, [str(d) for d in errors]
     scratch, _names = names_to_loopback(cfg)
     _use_test_certificates(scratch)
     text, wdiags = write(scratch, target)
@@ -48,6 +58,8 @@ CERTS = test_certificate_files("site")
 def test_corpus_nginx_converts_to_haproxy_that_haproxy_accepts(path):
     require_binary("haproxy")
     text, diags = converted(path, "haproxy")
+    if text is None:
+        return
     assert not [d for d in diags if d.severity == "error"], [str(d) for d in diags if d.severity == "error"]
     result = check_haproxy(text, strict=False, files=CERTS)
     if "frontend " not in text:
@@ -62,6 +74,8 @@ def test_corpus_nginx_converts_to_haproxy_that_haproxy_accepts(path):
 def test_corpus_haproxy_converts_to_nginx_that_nginx_accepts(path):
     require_binary("nginx")
     text, diags = converted(path, "nginx")
+    if text is None:
+        return
     assert not [d for d in diags if d.severity == "error"], [str(d) for d in diags if d.severity == "error"]
     result = check_nginx(text, files=CERTS)
     assert result.ok, result.output

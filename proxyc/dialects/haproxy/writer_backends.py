@@ -208,8 +208,22 @@ def _server_options(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str) ->
 
 @lines_or_none
 def _nameserver_line(ctx: Context, ns: ir.Nameserver, names: NameTable) -> list[str]:
+    if not _is_ip(ns.address):  # nginx resolves a resolver's name at start; HAProxy refuses one
+        ctx.diags.warning(ns.span, "P001", f"HAProxy needs an IP address for a nameserver, not {ns.address!r}; "
+                          "it is left out", hint="write the DNS server's address")
+        return []
     name = ctx.name_for(names, ns.name, ns.name, ns, "nameserver")
     return [f"nameserver {name} {ctx.word(format_address(ns.address, ns.port), ns, 'nameserver address')}"]
+
+
+def _is_ip(address: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def _passive(up: ir.Upstream) -> ir.Passive | None:

@@ -190,8 +190,9 @@ class UpstreamWriter:
 
     def _address(self, srv: ir.Server, context: Context) -> str | None:
         if srv.port is None and context == "stream":
-            self.diags.error(srv.span, "P001", f"server {srv.name!r} has no port: a TCP upstream in nginx "
-                             "needs one; it is left out of the nginx output")
+            # HAProxy reuses the client's port here; nginx cannot. A loss, reported; the rest stands.
+            self.diags.warning(srv.span, "P001", f"server {srv.name!r} has no port: a TCP upstream in nginx "
+                               "needs one; it is left out of the nginx output")
             return None
         address = format_address(srv.host, srv.port)
         if parse_address(address)[2] is not None:
