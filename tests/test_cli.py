@@ -20,7 +20,7 @@ def proxyc(*args, cwd=None, env=None):
 
 MALFORMED = [
     ("missing brace", "frontend web {\n    listen :80\n    default app\n",
-     "bad.pxc:3: error[E001]: unexpected end of file", "is a closing '}' missing for the block opened on line 1?"),
+     "bad.pxc:3:16: error[E001]: unexpected end of file", "is a closing '}' missing for the block opened on line 1?"),
     ("unknown keyword", "frontend web {\n    lisen :80\n}\n",
      "bad.pxc:2:5: error[E001]: unknown keyword 'lisen'", "did you mean listen?"),
     ("misspelled algorithm", "upstream app {\n    balance least_con\n    server a 10.0.0.1:80\n}\n",

@@ -335,7 +335,6 @@ def test_a_50000_line_file(fmt: str):
 
 # ------------------------------------------------------------------------------ known problems, for their owners
 
-@pytest.mark.xfail(strict=True, reason=KNOWN["RecursionError in dialects/nginx/reader_payload.py:_convert"])
 def test_nginx_blocks_nested_1000_deep():
     assert compile_problems("nginx", "http {" * 1000 + "}" * 1000, "deep.conf") == []
 
@@ -345,7 +344,6 @@ def test_haproxy_malformed_server_inter():
     assert compile_problems("haproxy", "backend b\n    server s1 127.0.0.1:80 check inter 1000x\n", "inter.cfg") == []
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN["pxc E001 without a column"])
 def test_dsl_unexpected_end_of_file_has_a_column():
     assert compile_problems("pxc", "\ndefaults {\n", "eof.pxc") == []
 
@@ -368,9 +366,7 @@ INCLUDE_TREES = {
 }
 KNOWN["RecursionError in dialects/nginx/reader_payload.py:_statements"] = (
     "nginx reader: a chain of 300 includes exceeds Python's recursion limit (a RecursionError, not a diagnostic)")
-INCLUDE_CASES = [pytest.param(name, marks=pytest.mark.xfail(
-    strict=True, reason=KNOWN["RecursionError in dialects/nginx/reader_payload.py:_statements"]))
-    if name == "include chain 300 deep" else name for name in INCLUDE_TREES]
+INCLUDE_CASES = list(INCLUDE_TREES)
 
 
 @pytest.mark.parametrize("name", INCLUDE_CASES)

@@ -30,7 +30,7 @@ def test_missing_closing_brace_at_the_end_names_the_block():
         frontend web {
             listen :80
             default app
-    ''') == [("E001", "unexpected end of file", 3, None, "is a closing '}' missing for the block opened on line 1?")]
+    ''') == [("E001", "unexpected end of file", 3, 16, "is a closing '}' missing for the block opened on line 1?")]
 
 
 def test_missing_closing_brace_before_the_next_block():

@@ -156,7 +156,7 @@ class Loader:
                                "the file is not valid UTF-8; invalid bytes were read as U+FFFD",
                                hint="save it as UTF-8")
 
-    def _convert(self, parsed: list[dict], display: str | None) -> list[Stmt]:
+    def _convert(self, parsed: list[dict], display: str | None, depth: int = 0) -> list[Stmt]:
         """crossplane dicts → Stmts; comment lines above a directive become its comments."""
         out: list[Stmt] = []
         pending: list[str] = []
@@ -172,7 +172,12 @@ class Loader:
                         comments=pending, source=item)
             pending = []
             if "block" in item:
-                stmt.block = self._convert(item["block"], display)
+                if depth >= MAX_DEPTH:
+                    self.diags.error(ir.Span(file=display, line=item["line"]), "E207",
+                                     f"blocks nested more than {MAX_DEPTH} levels deep; this one is not read")
+                    item["block"] = stmt.block = []  # in place: the enclosing items' raw text is built from it
+                else:
+                    stmt.block = self._convert(item["block"], display, depth + 1)
             out.append(stmt)
         return out
 
@@ -204,6 +209,10 @@ class Loader:
                                hint="nginx -t fails on this; the rest of the config was read")
             return None
         out: list[Stmt] = []
+        if len(self._stack) >= MAX_DEPTH:
+            self.diags.error(stmt.span, "E206", f"includes nested more than {MAX_DEPTH} files deep; "
+                             f"{stmt.args[0]} is not read")
+            return None
         for path in paths:
             real = os.path.realpath(path)
             if real in self._stack:
@@ -234,6 +243,10 @@ def count_directives(files: dict[str, ParsedFile]) -> dict[str | None, list[Stmt
         for stmt in parsed.stmts:
             bucket.extend(stmt.walk())
     return out
+
+
+# Far beyond real configs; keeps the recursive walks over blocks and includes within Python's stack.
+MAX_DEPTH = 50
 
 
 def _statements(tokens) -> list[dict]:

@@ -634,7 +634,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, filename: str | None, parser:
         msg = "unexpected end of file"
         open_line = _unclosed_brace(text)
         hint = f"is a closing '}}' missing for the block opened on line {open_line}?" if open_line else None
-        line, col = (len(text.splitlines()) or 1), None
+        lines = text.rstrip("\n").split("\n")
+        line, col = len(lines), len(lines[-1]) + 1  # just after the last character
     else:
         tok = exc.token
         value = str(tok)
