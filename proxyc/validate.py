@@ -15,6 +15,8 @@ from .diagnostics import Diagnostic, did_you_mean
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:~-]*$")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
 HTTP_ONLY_MATCHERS = (ir.PathMatch, ir.HostMatch, ir.MethodMatch, ir.HeaderMatch)
+# Regex syntax Python's re accepts and PCRE refuses: \u/\U/\N{...} escapes and the a/L/u flags.
+_PYTHON_ONLY_REGEX = re.compile(r"(?<!\\)(?:\\\\)*\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|N\{[^}]*\})|\(\?[aiLmsux]*[aLu][aiLmsux]*[:)]")
 MAX_CONDITION_DEPTH = 64  # far beyond any real config; keeps every recursive walk safe
 
 
@@ -136,6 +138,12 @@ def _check_condition(cond, acl_names: set[str], mode: str) -> list[Diagnostic]:
                     re.compile(value)
                 except re.error as exc:
                     out.append(Diagnostic.at(node.span, "V108", f"invalid regex {value!r}: {exc}"))
+                    continue
+                python_only = _PYTHON_ONLY_REGEX.search(value)
+                if python_only:
+                    out.append(Diagnostic.at(node.span, "V108", f"regex {value!r} uses {python_only.group()!r}, which "
+                                             "Python accepts but PCRE (nginx, HAProxy) does not",
+                                             hint="write the character itself, or \\x{...}-free ASCII escapes"))
         elif isinstance(node, ir.HeaderMatch) and not HEADER_NAME.match(node.name):
             out.append(Diagnostic.at(node.span, "V109", f"invalid header name {node.name!r}"))
         elif isinstance(node, ir.SourceMatch):

@@ -831,11 +831,11 @@ class RegexCase:
 
 
 REGEX_CASES = (
-    RegexCase(r"^/caf\u00e9$", False, "server", "server",
-              "Python's \\u escape; PCRE2 has no \\u: validate should refuse it (gap)"),
-    RegexCase(r"^/\N{EM DASH}", False, "server", "server",
-              "Python's \\N{name}; PCRE2 has none: validate should refuse it (gap)"),
-    RegexCase(r"(?a)^/x", False, "server", "server", "Python's ASCII flag; PCRE2 has no (?a): gap"),
+    RegexCase(r"^/caf\u00e9$", True, "server", "server",
+              "Python's \\u escape; PCRE2 has no \\u: validate refuses it (V108)"),
+    RegexCase(r"^/\N{EM DASH}", True, "server", "server",
+              "Python's \\N{name}; PCRE2 has none: validate refuses it (V108)"),
+    RegexCase(r"(?a)^/x", True, "server", "server", "Python's ASCII flag; PCRE2 has no (?a): validate refuses it"),
     RegexCase(r"^/x\z", True, "ok", "ok", "PCRE's end of subject \\z; Python has no \\z: refused although valid"),
     RegexCase(r"^/\x{41}", True, "ok", "ok", "PCRE's \\x{hh}; Python needs \\xhh: refused although valid"),
     RegexCase(r"^/x(?<=a|bx)", True, "ok", "ok", "lookbehind alternatives of different lengths: PCRE only"),
