@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from ... import ir
 from .lexer import Line, Word
-from .reader_actions import literal_log_format, read_terminal
+from .reader_actions import Cursor, literal_log_format, read_terminal
 from .reader_base import Malformed, ReadContext, Unconvertible
-from .reader_conditions import split_condition
 from .reader_proxy import ProxyPart, arg
 from .reader_servers import (
     RESOLVED_INIT_ADDR,
@@ -43,7 +42,7 @@ class BackendReader(ProxyPart):
         self.ir_defaults = defaults
         self.explicit_mode = False
         self.default_server = ServerOptions()
-        self.server_options: list[tuple[ir.Server, ServerOptions, ServerOptions, Line]] = []
+        self.server_options: list[tuple[ir.Server, ServerOptions, Line]] = []
         self.http_check: ir.HttpCheck | None = None
         self.httpchk_line: Line | None = None
         self.check_lines: list[Line] = []  # http-check lines, valid only with option httpchk
@@ -220,16 +219,17 @@ class BackendReader(ProxyPart):
         if own.dropped:
             self.ctx.report(line, "server options not imported: " + dropped_text(own, line.words), word=own.dropped[0])
         self.up.servers.append(server)
-        self.server_options.append((server, options, own, line))
+        self.server_options.append((server, options, line))
 
     # ------------------------------------------------------------------ fixed actions
     def _http_request(self, line: Line) -> None:
         verb = arg(line, 1)
         if verb is None:
             raise Malformed("E206", "http-request needs an action", line.words[0])
-        args, _cond, keyword = split_condition(line.words[2:])
-        action = read_terminal(self.ctx, verb, args) if keyword is None else None
-        self._candidate(line, action, f"http-request {verb.text}")
+        cursor = Cursor(verb, line.words[2:])
+        action = read_terminal(self.ctx, verb, cursor)
+        keyword, _ = cursor.condition() if action is not None else (None, [])
+        self._candidate(line, action if keyword is None else None, f"http-request {verb.text}")
 
     def _tcp_request(self, line: Line) -> None:
         texts = [w.text for w in line.words]
@@ -257,14 +257,13 @@ class BackendReader(ProxyPart):
         self.raw.add(self.ctx, line)
         self.ctx.report(line, f"{line.words[0].text} {line.words[1].text} in a backend is not modelled (the IR's "
                               "rules belong to frontends); kept as raw HAProxy text")
-        self.up.raw = self.raw.to_ir(self.up.span)
+        self.fixed = None
 
     # ------------------------------------------------------------------ the result
     def finish(self) -> ir.Upstream:
         up = self.up
         if self.fixed is not None and self.fixed_action is None:
             self.keep_fixed_action_raw()
-            self.fixed = None
         self._apply_check_lines()
         self._gather_server_settings()
         self._canonical_cookies()
@@ -277,39 +276,38 @@ class BackendReader(ProxyPart):
 
     def _canonical_cookies(self) -> None:
         """With a sticky cookie, a server's cookie value defaults to its name (as the writer
-        writes it): the IR leaves that value unset."""
-        if self.up.sticky_cookie is None:
-            return
-        for server in self.up.servers:
-            if server.cookie == server.name:
+        writes it): the IR leaves that value unset. Without one, HAProxy ignores the values."""
+        for server, options, line in self.server_options:
+            if self.up.sticky_cookie is None and server.cookie is not None:
+                self.ctx.report(line, f"server cookie {server.cookie!r} has no effect without a 'cookie' line in "
+                                      "the backend; not imported", severity="info", word=options.values["cookie"].word)
+                server.cookie = None
+            elif server.cookie == server.name:
                 server.cookie = None
 
     def _gather_server_settings(self) -> None:
         """The upstream-wide settings HAProxy spreads over servers: check timing, passive
         failure detection, resolvers."""
-        timings, passives, resolvers = [], [], []
-        for server, options, own, line in self.server_options:
-            passive = self._passive_of(server, options, own, line)
-            if passive is not None:
-                passives.append((passive, line))
-            elif server.check:
+        timings, error_limits, resolvers = [], [], []
+        for server, options, line in self.server_options:
+            if server.check:
                 timings.append((timing_of(options), line))
+            max_fails = self._passive_of(options, line)
+            if max_fails is not None:
+                error_limits.append((max_fails, line))
             resolver = options.get("resolvers")
             if resolver is not None:
                 resolvers.append((resolver, line))
             self._init_addr(options, line)
         self._set_health(timings)
-        passive = self._agreed(passives, "passive failure settings")
-        if passive is not None:
-            self.up.passive = ir.Passive(max_fails=passive[0], fail_timeout=passive[1], span=self.up.span)
+        if error_limits:
+            self.up.passive = ir.Passive(max_fails=self._agreed(error_limits, "error-limit"), span=self.up.span)
             self.ctx.note(self.name_word, "'observe ... on-error mark-down' is imported as passive failure "
                                           "detection (nginx's max_fails), an approximation")
         self.up.resolver = self._agreed(resolvers, "resolvers")
 
-    def _passive_of(self, server: ir.Server, options: ServerOptions, own: ServerOptions, line: Line):
-        """``observe layerN error-limit N on-error mark-down`` → ``ir.Passive``. The writer
-        puts ``inter`` on the server line itself only for passive-only servers (their ``check``
-        exists so a marked-down server comes back), so that ``inter`` is the fail timeout."""
+    def _passive_of(self, options: ServerOptions, line: Line) -> int | None:
+        """``observe layerN error-limit N on-error mark-down`` → N, the IR's max_fails."""
         observe = options.get("observe")
         if observe is None:
             return None
@@ -319,15 +317,11 @@ class BackendReader(ProxyPart):
                             word=options.values["observe"].word)
             return None
         limit = options.values.get("error-limit")
-        max_fails = int(limit.value) if limit and (limit.value or "").isdigit() else DEFAULT_ERROR_LIMIT
-        fail_timeout = None
-        if "inter" in own.values:
-            fail_timeout = timing_of(own)[0]
-            server.check = False
-        return (max_fails, fail_timeout)
+        return int(limit.value) if limit and (limit.value or "").isdigit() else DEFAULT_ERROR_LIMIT
 
     def _set_health(self, timings) -> None:
-        timing = self._agreed(timings, "health-check timing")
+        """The timing every checked server uses; with no checked server, the default-server's."""
+        timing = self._agreed(timings, "health-check timing") if timings else timing_of(self.default_server)
         interval, rise, fall = timing if timing else (None, None, None)
         if self.http_check is None and interval is None and rise is None and fall is None:
             if self.check_timeout is not None:

@@ -256,7 +256,10 @@ def _header(fetch: Fetch, flags: _Flags, values: list[str], implied: str, span) 
     if len(fetch.args) != 1 or not fetch.args[0]:
         raise Unconvertible(f"{fetch.name} needs exactly one header name to be imported", fetch.word)
     name = fetch.args[0]
-    if name.lower() == "host":
+    # The Host header is a host matcher when read the usual way (hdr(host), or any fetch with a
+    # port-stripping converter); req.fhdr(host) alone compares the whole value, as a header.
+    whole_value = fetch.name in WHOLE_VALUE_HEADER_FETCHES and not set(fetch.converters) & set(PORT_STRIPPERS)
+    if name.lower() == "host" and not whole_value:
         return _host(fetch, flags, values, implied, span)
     unknown = [c for c in fetch.converters if c != "lower"]
     if unknown:
@@ -345,15 +348,6 @@ class AclTable:
 
 
 # ------------------------------------------------------------------ rule conditions
-
-
-def split_condition(words: list[Word]) -> tuple[list[Word], list[Word] | None, Word | None]:
-    """Split an action's words at the first ``if``/``unless``: (before, condition words or None,
-    the keyword)."""
-    for i, word in enumerate(words):
-        if word.text in ("if", "unless"):
-            return words[:i], words[i + 1:], word
-    return words, None, None
 
 
 class ConditionReader:

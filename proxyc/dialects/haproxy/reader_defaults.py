@@ -80,6 +80,7 @@ class DefaultsSection:
     name: str | None
     parent: Word | None
     own: DefaultsValues
+    modelled_lines: list[Line]  # every modelled line, also one a later line overrides
     users: list[Section] = field(default_factory=list)
 
 
@@ -89,10 +90,13 @@ class DefaultsSection:
 def read_defaults_section(ctx: ReadContext, section: Section) -> DefaultsSection:
     name, parent = _header_names(ctx, section)
     own = DefaultsValues()
+    modelled = []
     for line in section.lines:
-        if not _read_modelled(ctx, line, own):
+        if _read_modelled(ctx, line, own):
+            modelled.append(line)
+        else:
             own.others.append(line)
-    return DefaultsSection(section, name, parent, own)
+    return DefaultsSection(section, name, parent, own, modelled)
 
 
 def _header_names(ctx: ReadContext, section: Section) -> tuple[str | None, Word | None]:
@@ -231,10 +235,10 @@ class DefaultsPlan:
         return lines
 
     def _account_base_lines(self) -> None:
-        for setting in _modelled_settings(self.base_values):
-            self.ctx.converted(setting.line)
         if self.base is not None:
             self.ctx.converted(self.base.section.header)
+            for line in self.base.modelled_lines:
+                self.ctx.converted(line)
         routing = [line for line in self.base_raw_lines if line.words[0].text in ROUTING_KEYWORDS]
         for line in routing:
             self.ctx.report(line, f"{line_subject(line)!r} in defaults applies to every proxy, but the IR's "
@@ -260,8 +264,8 @@ class DefaultsPlan:
                                       f"defaults section {label} is used by no proxy; not imported")
                 continue
             self.ctx.converted(section.section.header)
-            for setting in _modelled_settings(section.own):
-                self.ctx.converted(setting.line)
+            for line in section.modelled_lines:
+                self.ctx.converted(line)
             for line in self.raw_lines_of(section.own):
                 if self.ctx.text_of(line) in base_texts:
                     self.ctx.converted(line)
@@ -352,9 +356,5 @@ def effective_default_timeout(defaults: ir.Defaults, key: str) -> int | None:
         return NGINX_DEFAULT_TIMEOUT_MS
     return value
 
-
-def _modelled_settings(values: DefaultsValues) -> list[Setting]:
-    settings = [values.mode, values.forwardfor, values.log, values.log_option, *values.timeouts.values()]
-    return [s for s in settings if s is not None]
 
 

@@ -13,9 +13,9 @@ import re
 from ... import ir
 from ..common import parse_address
 from .lexer import Line, Word
-from .reader_actions import HEADER_VERBS, read_header_op, read_redirect, read_terminal
+from .reader_actions import HEADER_VERBS, Cursor, read_header_op, read_redirect, read_terminal
 from .reader_base import Malformed, ReadContext, Unconvertible
-from .reader_conditions import ALWAYS, NEVER, AclTable, ConditionReader, read_expression, split_condition
+from .reader_conditions import ALWAYS, NEVER, AclTable, ConditionReader, read_expression
 from .reader_proxy import ProxyPart, arg
 from .writer_frontends import NORMALIZE_STEPS
 
@@ -186,12 +186,11 @@ class FrontendReader(ProxyPart):
 
     # ------------------------------------------------------------------ backend switching
     def _use_backend(self, line: Line) -> None:
-        before, cond_words, keyword = split_condition(line.words[1:])
-        if len(before) != 1:
-            raise Malformed("E206", "use_backend needs one backend name", line.words[0])
-        self._static_backend_name(line, before[0])
-        condition = self.guard(line, keyword, cond_words)
-        action = ir.UseUpstream(upstream=before[0].text, span=self.ctx.span(before[0]))
+        cursor = Cursor(line.words[0], line.words[1:])
+        name = cursor.take("a backend name")
+        self._static_backend_name(line, name)
+        condition = self.guard(line, *cursor.condition())
+        action = ir.UseUpstream(upstream=name.text, span=self.ctx.span(name))
         self.rules["switching"].append(ir.Rule(condition=condition, action=action, span=self.ctx.span(line)))
 
     def _default_backend(self, line: Line) -> None:
@@ -206,7 +205,6 @@ class FrontendReader(ProxyPart):
 
     def _static_backend_name(self, line: Line, word: Word) -> None:
         if "%[" in word.text:
-            self.raw_backend_refs.extend(w.text for w in line.words)
             raise Unconvertible("a backend chosen per request (%[...]) has no IR equivalent", word)
 
     def keep_raw(self, line: Line, exc: Unconvertible) -> None:
@@ -219,31 +217,31 @@ class FrontendReader(ProxyPart):
         verb = arg(line, 1)
         if verb is None:
             raise Malformed("E206", "http-request needs an action", line.words[0])
-        args, cond_words, keyword = split_condition(line.words[2:])
+        cursor = Cursor(verb, line.words[2:])
         if verb.text == "allow":
-            self._allow(line, verb, args, keyword, cond_words)
+            self._allow(line, verb, cursor)
         elif verb.text in HEADER_VERBS:
-            self._header(line, keyword, read_header_op(self.ctx, verb, args), self.fe.request_headers)
+            op = read_header_op(self.ctx, verb, cursor)
+            self._header(line, cursor, op, self.fe.request_headers)
         elif verb.text == "normalize-uri":
-            self._normalize(line, verb, args, keyword)
+            self._normalize(line, cursor)
         else:
-            action = read_terminal(self.ctx, verb, args)
+            action = read_terminal(self.ctx, verb, cursor)
             if action is None:
                 raise Unconvertible(f"http-request {verb.text} is not modelled", verb, "warning")
-            condition = self.guard(line, keyword, cond_words, self._allow_guards())
+            condition = self.guard(line, *cursor.condition(), self._allow_guards())
             self.terminal_http_rules = True
             self.rules["http"].append(ir.Rule(condition=condition, action=action, span=self.ctx.span(line)))
 
-    def _allow(self, line: Line, verb: Word, args: list[Word], keyword, cond_words) -> None:
-        if args:
-            raise Malformed("E206", f"unexpected {args[0].text!r} after allow", args[0])
-        condition = self.guard(line, keyword, cond_words)
+    def _allow(self, line: Line, verb: Word, cursor: Cursor) -> None:
+        condition = self.guard(line, *cursor.condition())
         if condition is None:
             raise Unconvertible("an unconditional http-request allow skips every later http-request rule; "
                                 "not modelled", verb)
         self.allow_guards.append(condition)
 
-    def _header(self, line: Line, keyword: Word | None, op: ir.HeaderOp, target: list[ir.HeaderOp]) -> None:
+    def _header(self, line: Line, cursor: Cursor, op: ir.HeaderOp, target: list[ir.HeaderOp]) -> None:
+        keyword, _ = cursor.condition()
         if keyword is not None:
             raise Unconvertible("a conditional header change has no IR equivalent", keyword)
         if self.allow_guards and target is self.fe.request_headers:
@@ -251,18 +249,20 @@ class FrontendReader(ProxyPart):
                                 line.words[1])
         target.append(op)
 
-    def _normalize(self, line: Line, verb: Word, args: list[Word], keyword: Word | None) -> None:
+    def _normalize(self, line: Line, cursor: Cursor) -> None:
+        step = cursor.take("a normalizer")
+        if step.text not in NORMALIZE_STEPS or not cursor.at_condition():
+            raise Unconvertible("only the normalize-uri steps " + ", ".join(NORMALIZE_STEPS) + " (without "
+                                "options) are modelled", step)
+        keyword, _ = cursor.condition()
         if keyword is not None:
             raise Unconvertible("a conditional normalize-uri has no IR equivalent", keyword)
-        if len(args) != 1 or args[0].text not in NORMALIZE_STEPS:
-            raise Unconvertible("only the normalize-uri steps " + ", ".join(NORMALIZE_STEPS) + " are modelled",
-                                args[0] if args else verb)
-        self.normalize_lines.append((line, args[0].text))
+        self.normalize_lines.append((line, step.text))
 
     def _redirect(self, line: Line) -> None:
-        args, cond_words, keyword = split_condition(line.words[1:])
-        action = read_redirect(self.ctx, line.words[0], args, log_format=False)
-        condition = self.guard(line, keyword, cond_words)
+        cursor = Cursor(line.words[0], line.words[1:])
+        action = read_redirect(self.ctx, line.words[0], cursor, log_format=False)
+        condition = self.guard(line, *cursor.condition())
         self.rules["redirect"].append(ir.Rule(condition=condition, action=action, span=self.ctx.span(line)))
 
     def _tcp_request(self, line: Line) -> None:
@@ -270,10 +270,7 @@ class FrontendReader(ProxyPart):
         if phase is None or phase.text not in ("connection", "content") or verb is None or verb.text != "reject":
             raise Unconvertible(f"{' '.join(w.text for w in line.words[:3])!r} is not modelled",
                                 line.words[0], "warning")
-        args, cond_words, keyword = split_condition(line.words[3:])
-        if args:
-            raise Malformed("E206", f"unexpected {args[0].text!r} after reject", args[0])
-        condition = self.guard(line, keyword, cond_words)
+        condition = self.guard(line, *Cursor(verb, line.words[3:]).condition())
         if self.mode == "http":
             self.note(verb, "tcp-request reject closes the connection without an HTTP response; imported as a "
                             "deny (403)")
@@ -285,8 +282,9 @@ class FrontendReader(ProxyPart):
         if verb is None or verb.text not in HEADER_VERBS:
             raise Unconvertible(f"http-response {verb.text if verb else ''} is not modelled".rstrip(),
                                 verb or line.words[0], "warning")
-        args, _cond_words, keyword = split_condition(line.words[2:])
-        self._header(line, keyword, read_header_op(self.ctx, verb, args), self.fe.response_headers)
+        cursor = Cursor(verb, line.words[2:])
+        op = read_header_op(self.ctx, verb, cursor)
+        self._header(line, cursor, op, self.fe.response_headers)
 
     # ------------------------------------------------------------------ stats, options, timeouts
     def _stats(self, line: Line) -> None:
