@@ -22,7 +22,11 @@ from hypothesis import strategies as st
 from proxyc import ir
 from proxyc.dialects.haproxy.reader import read, read_with_report
 from proxyc.dialects.haproxy.reader_base import UNHANDLED
-from proxyc.dialects.haproxy.writer import LOG_LEVEL_ALIASES, NGINX_DEFAULT_TIMEOUT_MS, write
+from proxyc.dialects.haproxy.writer import (
+    LOG_LEVEL_ALIASES,
+    NGINX_DEFAULT_TIMEOUT_MS,
+    write,
+)
 from proxyc.dialects.haproxy.writer_frontends import DENY_STATUSES
 from proxyc.dialects.pxc.reader import load
 from proxyc.routing import Request, RoutingError, route
@@ -774,7 +778,7 @@ def test_servers_that_disagree_on_check_timing_are_reported():
 
 
 def test_two_backups_without_allbackups_is_reported():
-    up, diags = upstream_of("server a 10.0.0.1:80 backup\nserver b 10.0.0.2:80 backup\n")
+    _, diags = upstream_of("server a 10.0.0.1:80 backup\nserver b 10.0.0.2:80 backup\n")
     assert [d.line for d in diags if "first backup" in d.message] == [6]
 
 
@@ -908,7 +912,7 @@ def test_listen_is_a_frontend_and_an_upstream():
 
 
 def test_quoted_values_and_raw_text_as_written():
-    fe, diags = frontend_of(r"""
+    fe, _ = frontend_of(r"""
         acl sp path_beg '/a b' "/c\"d" /e\ f
         acl hash path_end "#frag" '#x'
         acl env path "${NOT_EXPANDED}"
@@ -934,13 +938,13 @@ def test_lexer_errors_are_e001_with_a_position():
 
 
 def test_lines_before_any_section_and_conditional_blocks():
-    cfg, diags = read_ok("maxconn 10\n.if defined(X)\nglobal\n    daemon\n.endif\n")
+    _, diags = read_ok("maxconn 10\n.if defined(X)\nglobal\n    daemon\n.endif\n")
     assert [(d.line, d.code) for d in diags] == [(1, "E210"), (2, "I001"), (4, "I001"), (5, "I001")]
 
 
 def test_ledger_accounts_for_every_line():
     text = HTTP_DEFAULTS + "frontend f\n    bind :80\n    maxconn 10\n    http-request deny if { base x }\n"
-    cfg, diags, stats = read_with_report(text, "t.cfg")
+    _, _, stats = read_with_report(text, "t.cfg")
     assert (stats.total, stats.converted) == (9, 7)
     assert stats.reported == [(8, "maxconn"), (9, "http-request")]
 

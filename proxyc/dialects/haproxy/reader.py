@@ -35,7 +35,7 @@ from .reader_proxy import ProxyPart
 from .reader_resolvers import read_resolvers
 from .writer import REQUIRED_TIMEOUTS
 
-__all__ = ["read", "read_with_report", "ImportStats"]
+__all__ = ["ImportStats", "read", "read_with_report"]
 
 # listen lines that belong to the backend side (everything else is the frontend's).
 BACKEND_SIDE = frozenset({

@@ -14,7 +14,6 @@ from .reader_actions import Cursor, literal_log_format, read_terminal
 from .reader_base import Malformed, ReadContext, Unconvertible
 from .reader_proxy import ProxyPart, arg
 from .reader_servers import (
-    RESOLVED_INIT_ADDR,
     ServerOptions,
     build_server,
     dropped_text,
@@ -22,6 +21,9 @@ from .reader_servers import (
     read_options,
     template_count,
     timing_of,
+)
+from .writer_backends import (
+    RESOLVED_INIT_ADDR,  # the init-addr of servers resolved at run time
 )
 
 BACKEND_TIMEOUTS = {"connect": "connect", "server": "server", "queue": "queue", "tunnel": "tunnel"}

@@ -55,8 +55,7 @@ class ReadContext:
     def __init__(self, text: str, filename: str | None):
         self.filename = filename
         # The same normalisation as the lexer, so line numbers and columns agree.
-        if text.startswith("\ufeff"):
-            text = text[1:]
+        text = text.removeprefix("\ufeff")
         self.source_lines = text.replace("\r\n", "\n").split("\n")
         self.diags = Diagnostics()
         self._keywords: dict[int, str] = {}
@@ -133,7 +132,7 @@ class ReadContext:
 def comment_texts(comments: list[str]) -> list[str]:
     """Comments as the IR keeps them: without the ``#`` and the one space after it (the
     writers add ``# `` back)."""
-    return [text[1:] if text.startswith(" ") else text for text in comments]
+    return [text.removeprefix(" ") for text in comments]
 
 
 def raw_text(lines: list[str]) -> str:

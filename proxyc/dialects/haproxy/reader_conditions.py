@@ -74,6 +74,9 @@ class Expression:
     condition: ir.Condition
     notes: list[tuple[Word, str]] = field(default_factory=list)
 
+    def approximate(self, word: Word, message: str) -> None:
+        self.notes.append((word, message))
+
 
 @dataclass
 class Fetch:
@@ -165,8 +168,8 @@ def read_expression(words: list[Word], ctx: ReadContext) -> Expression:
         return _path(fetch, flags, values, PATH_KEYWORDS[fetch.name], span)
     if fetch.name in URL_KEYWORDS:
         expr = _path(fetch, flags, values, URL_KEYWORDS[fetch.name], span)
-        expr.notes.append((fetch.word, f"{fetch.name} reads the whole URL (with the query string); "
-                                       "imported as a path matcher, which ignores the query"))
+        expr.approximate(fetch.word, f"{fetch.name} reads the whole URL (with the query string); "
+                                     "imported as a path matcher, which ignores the query")
         return expr
     if fetch.name in HEADER_KEYWORDS:
         return _header(fetch, flags, values, HEADER_KEYWORDS[fetch.name], span)
@@ -273,8 +276,8 @@ def _header(fetch: Fetch, flags: _Flags, values: list[str], implied: str, span) 
     nocase = flags.ignore_case or _case_from_lower(fetch, fetch.converters, values, method)
     expr = Expression(ir.HeaderMatch(name=name, op=op, values=patterns, ignore_case=nocase, span=span))
     if fetch.name not in WHOLE_VALUE_HEADER_FETCHES:
-        expr.notes.append((fetch.word, f"{fetch.name}({name}) matches each comma-separated value of the header; "
-                                       "the IR matches the whole value (req.fhdr)"))
+        expr.approximate(fetch.word, f"{fetch.name}({name}) matches each comma-separated value of the header; "
+                                     "the IR matches the whole value (req.fhdr)")
     return expr
 
 
@@ -293,12 +296,12 @@ def _host(fetch: Fetch, flags: _Flags, values: list[str], implied: str, span) ->
     expr = Expression(ir.HostMatch(op=op, values=patterns, span=span))
     strips_port = any(c in PORT_STRIPPERS for c in fetch.converters)
     if not strips_port and op in ("exact", "suffix", "regex"):
-        expr.notes.append((fetch.word, f"{fetch.word.text} includes the port (host:8080); the IR host matcher "
-                                       "compares the host without it"))
+        expr.approximate(fetch.word, f"{fetch.word.text} includes the port (host:8080); the IR host matcher "
+                                     "compares the host without it")
     ignores_case = flags.ignore_case or "lower" in fetch.converters or "host_only" in fetch.converters
     if not ignores_case:
-        expr.notes.append((fetch.word, f"{fetch.word.text} is compared case-sensitively without -i; the IR "
-                                       "compares host names case-insensitively"))
+        expr.approximate(fetch.word, f"{fetch.word.text} is compared case-sensitively without -i; the IR "
+                                     "compares host names case-insensitively")
     return expr
 
 
@@ -357,7 +360,7 @@ class ConditionReader:
         self.ctx = ctx
         self.acls = acls
 
-    def read(self, keyword: Word, words: list[Word], line_no: int) -> tuple["Cond", list[tuple[Word, str]]]:
+    def read(self, keyword: Word, words: list[Word], line_no: int) -> tuple[Cond, list[tuple[Word, str]]]:
         """The condition after ``if``/``unless`` (``keyword``), folded to ALWAYS/NEVER when
         constant. ``line_no`` is where the rule is, for HAProxy's declare-before-use rule."""
         if not words:
@@ -368,7 +371,7 @@ class ConditionReader:
             cond = negate(cond, self.ctx.span(keyword))
         return cond, notes
 
-    def _disjunction(self, words: list[Word], line_no: int, notes) -> "Cond":
+    def _disjunction(self, words: list[Word], line_no: int, notes) -> Cond:
         groups: list[list[Cond]] = [[]]
         negated = False
         i = 0
@@ -398,7 +401,7 @@ class ConditionReader:
             negated = False
         return any_of([all_of(g) for g in groups])
 
-    def _named(self, word: Word, name: str, line_no: int) -> "Cond":
+    def _named(self, word: Word, name: str, line_no: int) -> Cond:
         entry = self.acls.entries.get(name)
         span = self.ctx.span(word)
         if entry is not None:
@@ -426,13 +429,13 @@ class ConditionReader:
 # ------------------------------------------------------------------ condition algebra
 
 
-def negate(cond: "Cond", span) -> "Cond":
+def negate(cond: Cond, span) -> Cond:
     if isinstance(cond, Truth):
         return NEVER if cond.value else ALWAYS
     return ir.Not(item=cond, span=span)
 
 
-def all_of(terms: list["Cond"]) -> "Cond":
+def all_of(terms: list[Cond]) -> Cond:
     if any(t is NEVER for t in terms):
         return NEVER
     kept = [t for t in terms if t is not ALWAYS]
@@ -441,7 +444,7 @@ def all_of(terms: list["Cond"]) -> "Cond":
     return kept[0] if len(kept) == 1 else ir.All(items=kept, span=kept[0].span)
 
 
-def any_of(terms: list["Cond"]) -> "Cond":
+def any_of(terms: list[Cond]) -> Cond:
     if any(t is ALWAYS for t in terms):
         return ALWAYS
     kept = [t for t in terms if t is not NEVER]

@@ -53,7 +53,7 @@ class DefaultsValues:
     log_option: Setting | None = None  # "option httplog" / "option tcplog"
     others: list[Line] = field(default_factory=list)
 
-    def merged_over(self, parent: "DefaultsValues") -> "DefaultsValues":
+    def merged_over(self, parent: DefaultsValues) -> DefaultsValues:
         others = {line.line: line for line in parent.others}
         others.update({line.line: line for line in self.others})
         return DefaultsValues(

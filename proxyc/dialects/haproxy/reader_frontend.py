@@ -13,7 +13,13 @@ import re
 from ... import ir
 from ..common import parse_address
 from .lexer import Line, Word
-from .reader_actions import HEADER_VERBS, Cursor, read_header_op, read_redirect, read_terminal
+from .reader_actions import (
+    HEADER_VERBS,
+    Cursor,
+    read_header_op,
+    read_redirect,
+    read_terminal,
+)
 from .reader_base import Malformed, ReadContext, Unconvertible
 from .reader_conditions import ALWAYS, NEVER, AclTable, ConditionReader, read_expression
 from .reader_proxy import ProxyPart, arg

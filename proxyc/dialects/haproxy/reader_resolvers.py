@@ -60,8 +60,7 @@ def _nameserver(ctx: ReadContext, line: Line) -> ir.Nameserver:
     if text.startswith(("tcp@", "tcp4@", "tcp6@")):
         raise Unconvertible("DNS over TCP is not modelled", address)
     for prefix in ("udp@", "udp4@", "udp6@", "ipv4@", "ipv6@"):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
+        text = text.removeprefix(prefix)
     if text.count(":") > 1 and not text.startswith("["):
         host_part, _, port_part = text.rpartition(":")
         text = f"[{host_part}]:{port_part}"

@@ -13,7 +13,6 @@ from ... import ir
 from ..common import parse_address
 from .lexer import Line, Word
 from .reader_base import Malformed, Unconvertible
-from .writer_backends import RESOLVED_INIT_ADDR  # the init-addr of servers resolved at run time
 
 # Options the IR models, with their number of arguments.
 MODELLED = {"weight": 1, "maxconn": 1, "backup": 0, "no-backup": 0, "disabled": 0, "enabled": 0, "check": 0,
@@ -53,7 +52,7 @@ class ServerOptions:
     values: dict[str, Option] = field(default_factory=dict)
     dropped: list[Word] = field(default_factory=list)  # the first word of each dropped option
 
-    def over(self, defaults: "ServerOptions") -> "ServerOptions":
+    def over(self, defaults: ServerOptions) -> ServerOptions:
         """These options on top of ``defaults`` (``default-server``)."""
         return ServerOptions({**defaults.values, **self.values}, list(self.dropped))
 
@@ -110,16 +109,14 @@ def parse_server_address(word: Word) -> tuple[str, int | None]:
     if "$" in text:
         raise Unconvertible(f"the address {text!r} uses an environment variable; the IR needs a fixed one", word)
     for prefix in SERVER_PREFIXES:
-        if text.startswith(prefix):
-            text = text[len(prefix):]
+        text = text.removeprefix(prefix)
     if _PROTOCOL_PREFIX.match(text) or text.startswith("/"):
         raise Unconvertible(f"the server address {word.text!r} is not a host and port", word)
     if text.count(":") > 1 and not text.startswith("["):
         # HAProxy reads an unbracketed IPv6 address up to its last colon: "::1:80".
         host, _, port_text = text.rpartition(":")
         text = f"[{host}]:{port_text}"
-    if text.endswith(":"):
-        text = text[:-1]  # "host:" is host without a port
+    text = text.removesuffix(":")  # "host:" is host without a port
     if ":+" in text or ":-" in text:
         raise Unconvertible("a port relative to the client's (+N/-N) has no IR equivalent", word)
     host, port, problem = parse_address(text)
