@@ -31,13 +31,15 @@ _URL = re.compile(r"^(https?)://(\$\w+|[^/$?#]+)(.*)$")  # scheme, host (a varia
 # ------------------------------------------------------------------------------ redirects
 
 
-def redirect_target(url: str, code: int, span: ir.Span, server_name: str | None = None) -> ir.Redirect | None:
+def redirect_target(url: str, code: int, span: ir.Span, server_name: str | None = None, *,
+                    rewrite: bool = False) -> ir.Redirect | None:
     """A redirect URL as nginx writes it → an IR redirect, or None when it depends on
     variables the IR cannot express.
 
     ``https://$host$request_uri`` keeps host and URI: a scheme redirect. ``https://x$request_uri``
     puts a fixed prefix before the original URI. A URL without variables is a fixed location."""
-    text = url.removesuffix("?")  # a trailing "?" only stops nginx appending arguments
+    # In a rewrite, a trailing "?" only stops nginx appending the arguments; `return` is literal.
+    text = url.removesuffix("?") if rewrite else url
     if "$" not in text:
         return ir.Redirect(code=code, location=text, span=span)
     m = _URL.match(text)
@@ -112,7 +114,7 @@ def rewrite_rule(stmt: Stmt, ledger: Ledger, condition: Condition | None,
         return None
     code = 301 if flag == "permanent" else 302
     target = _rewrite_target(regex, replacement)
-    redirect = redirect_target(target, code, stmt.span, server_name) if target is not None else None
+    redirect = redirect_target(target, code, stmt.span, server_name, rewrite=True) if target is not None else None
     if redirect is None:
         ledger.unsupported(stmt, f"rewrite to {replacement} uses captures or variables the IR cannot express")
         return None
