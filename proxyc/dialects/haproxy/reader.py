@@ -18,9 +18,11 @@ gets or is not imported).
 """
 from __future__ import annotations
 
+import gc
+
 from ... import ir
 from ...diagnostics import Diagnostic
-from .lexer import LexError, Line, Section, lex
+from .lexer import LexError, Line, Section, Word, lex
 from .reader_backend import BackendReader
 from .reader_base import ImportStats, ReadContext, comment_texts, raw_text
 from .reader_defaults import (
@@ -70,7 +72,15 @@ def read_with_report(text: str, filename: str | None = None) -> tuple[ir.Config 
         diag = Diagnostic("E001", exc.message, file=filename, line=exc.line, col=exc.col, hint=exc.hint)
         return None, [diag], ImportStats(total=0, converted=0)
     ctx = ReadContext(text, filename)
-    cfg = ConfigReader(ctx, sections).read()
+    # The IR is a large acyclic tree of small objects: the cyclic garbage collector would only
+    # rescan it again and again (as in the lexer, it costs more than the reading itself).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        cfg = ConfigReader(ctx, sections).read()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     stats = ctx.stats()
     return cfg, ctx.diags.sorted(), stats
 
@@ -179,7 +189,7 @@ class ConfigReader:
         else:
             self._listen(section, name, comments)
 
-    def _proxy_name(self, section: Section):
+    def _proxy_name(self, section: Section) -> Word | None:
         """The name word of ``frontend|backend|listen NAME [from DEFAULTS]``."""
         header = section.header
         args = section.args
@@ -199,7 +209,7 @@ class ConfigReader:
         for line in lines:
             reader.feed(line)
 
-    def _listen(self, section: Section, name, comments: list[str]) -> None:
+    def _listen(self, section: Section, name: Word, comments: list[str]) -> None:
         front = FrontendReader(self.ctx, name, self.defaults, comments)
         back = BackendReader(self.ctx, name, self.defaults, [])
         front_lines = [line for line in section.lines if not _backend_side(line)]
@@ -280,19 +290,19 @@ class ConfigReader:
         self._report_missing_timeouts()
         return frontends, upstreams
 
-    def _missing_timeouts(self, node, keys) -> None:
-        """Required timeouts neither the proxy nor the IR's defaults set: HAProxy waits forever."""
+    def _missing_timeouts(self, node: ir.Frontend | ir.Upstream, keys: tuple[str, ...]) -> None:
+        """Required timeouts set neither on the proxy nor in the defaults that become the IR's
+        (a proxy with other defaults was told about its differences already)."""
         for key in keys:
             if key in REQUIRED_TIMEOUTS and getattr(node.timeouts, key) is None \
-                    and getattr(self.defaults.timeouts, key) is None and self.plan.base_values.timeout(key) is None:
+                    and self.plan.base_values.timeout(key) is None:
                 self.missing_timeouts.setdefault(key, []).append(node)
 
     def _report_missing_timeouts(self) -> None:
         for key, nodes in sorted(self.missing_timeouts.items()):
             names = ", ".join(n.name for n in nodes)
-            self.ctx.diags.info(nodes[0].span, "I001",
-                                f"no timeout {key} for {names}: HAProxy waits forever (and warns); the IR's "
-                                "default of 60s applies")
+            self.ctx.note(nodes[0].span, f"no timeout {key} for {names}: HAProxy waits forever (and warns); the "
+                                         "IR's default of 60s applies")
 
 
 def _backend_side(line: Line) -> bool:
@@ -307,7 +317,7 @@ def _backend_side(line: Line) -> bool:
     return False
 
 
-def _normalize(node, defaults: ir.Defaults, keys) -> None:
+def _normalize(node: ir.Frontend | ir.Upstream, defaults: ir.Defaults, keys: tuple[str, ...]) -> None:
     """A proxy setting equal to what the IR's defaults already mean is left unset."""
     if node.mode == defaults.mode:
         node.mode = None

@@ -102,14 +102,12 @@ class BackendReader(ProxyPart):
     def _timeout(self, line: Line) -> None:
         which = arg(line, 1)
         if which is None or len(line.words) != 3:
-            which = None
-        if which is None:
             self.unmodelled(line)
-        elif which.text in BACKEND_TIMEOUTS:
+        if which.text in BACKEND_TIMEOUTS:
             setattr(self.up.timeouts, BACKEND_TIMEOUTS[which.text], self.duration(line.words[2], "timeout"))
         elif which.text == "check":
             self.check_timeout = self.duration(line.words[2], "timeout")
-        elif which.text in FRONTEND_ONLY_TIMEOUTS and self.kind == "backend":
+        elif which.text in FRONTEND_ONLY_TIMEOUTS:
             self.ctx.report(line, f"timeout {which.text} has no effect on a backend; not imported",
                             severity="info", word=which)
         else:

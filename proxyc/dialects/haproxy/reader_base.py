@@ -63,9 +63,9 @@ class ReadContext:
         self._reported: set[int] = set()
 
     # ------------------------------------------------------------------ positions and text
-    def span(self, where: Line | Word | None) -> ir.Span | None:
-        if where is None:
-            return None
+    def span(self, where: Line | Word | ir.Span | None) -> ir.Span | None:
+        if where is None or isinstance(where, ir.Span):
+            return where
         if isinstance(where, Line):
             return ir.Span(file=self.filename, line=where.line, col=where.words[0].col)
         return ir.Span(file=self.filename, line=where.line, col=where.col)
@@ -108,7 +108,7 @@ class ReadContext:
         self.report(line, exc.message + suffix, severity=exc.severity, code=code, word=exc.word,
                     hint=exc.hint)
 
-    def note(self, where: Line | Word | None, message: str, *, severity: str = "info",
+    def note(self, where: Line | Word | ir.Span | None, message: str, *, severity: str = "info",
              hint: str | None = None) -> None:
         """A diagnostic that does not change how a line is counted (e.g. about a whole proxy)."""
         self._add(IMPORT, severity, self.span(where), message, hint)

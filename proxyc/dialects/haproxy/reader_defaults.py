@@ -192,9 +192,12 @@ class DefaultsPlan:
         values = section.own
         if section.parent is not None:
             parent = self.by_name.get(section.parent.text)
-            if parent is None or parent is section or key in seen:
+            if parent is None:
                 self.ctx.report(section.section.header,
                                 f"no defaults section named {section.parent.text!r} to inherit from",
+                                severity="error", code="E205", word=section.parent)
+            elif parent is section or id(parent) in seen | {key}:
+                self.ctx.report(section.section.header, f"the 'from' chain of defaults {section.name} comes back to itself",
                                 severity="error", code="E205", word=section.parent)
             else:
                 values = values.merged_over(self.effective(parent, seen | {key}))

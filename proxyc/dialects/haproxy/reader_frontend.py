@@ -81,7 +81,6 @@ class FrontendReader(ProxyPart):
         self.normalize_lines: list[tuple[Line, str]] = []
         self.explicit_mode = False
         self.default_line: Line | None = None
-        self.terminal_http_rules = False
         self.stats_line: Line | None = None
         self.listen_backend: str | None = None  # a listen's own upstream: the default
         # Backends named by raw use_backend/default_backend lines: they must stay backends.
@@ -99,36 +98,39 @@ class FrontendReader(ProxyPart):
 
     # ------------------------------------------------------------------ ACLs (read first)
     def declare_acls(self, lines: list[Line]) -> None:
-        """Read every ``acl`` line before the rules: one failing line keeps all lines of that
-        ACL name raw (HAProxy ORs them; a partial ACL would match less)."""
-        acl_lines: dict[str, list[Line]] = {}
+        """Read every ``acl`` line before the rules: HAProxy ORs the lines of one name, so one
+        line that cannot be converted keeps all lines of that name raw (a partial ACL would
+        match less)."""
+        lines_by_name: dict[str, list[Line]] = {}
         for line in lines:
-            if line.words[0].text != "acl":
-                continue
-            if len(line.words) < 3:
-                self.keep_raw(line, Malformed("E201", "acl needs a name and a sample fetch", line.words[0]))
-                continue
-            name_word = line.words[1]
-            acl_lines.setdefault(name_word.text, []).append(line)
-            try:
-                expr = read_expression(line.words[2:], self.ctx)
-            except Unconvertible as exc:
-                self.acls.add(name_word, None, failure=exc.message)
-                self.keep_raw(line, exc)
-                continue
-            self.acls.add(name_word, expr.condition)
-            for word, message in expr.notes:
-                self.ctx.report(line, message, severity="info", word=word)
+            if line.words[0].text == "acl":
+                self._read_acl(line, lines_by_name)
         for name, entry in self.acls.entries.items():
-            if entry.failure is None:
-                for line in acl_lines[name]:
-                    self.ctx.converted(line)
-                continue
-            for line in acl_lines[name]:
-                if line.line not in self.raw:
-                    self.raw.add(self.ctx, line)
-                    self.ctx.report(line, f"kept as raw HAProxy text with the rest of ACL {name!r}",
-                                    severity="warning")
+            self._settle_acl(name, entry.failure is None, lines_by_name[name])
+
+    def _read_acl(self, line: Line, lines_by_name: dict[str, list[Line]]) -> None:
+        if len(line.words) < 3:
+            self.keep_raw(line, Malformed("E201", "acl needs a name and a sample fetch", line.words[0]))
+            return
+        name_word = line.words[1]
+        lines_by_name.setdefault(name_word.text, []).append(line)
+        try:
+            expr = read_expression(line.words[2:], self.ctx)
+        except Unconvertible as exc:
+            self.acls.add(name_word, None, failure=exc.message)
+            self.keep_raw(line, exc)
+            return
+        self.acls.add(name_word, expr.condition)
+        for word, message in expr.notes:
+            self.ctx.report(line, message, severity="info", word=word)
+
+    def _settle_acl(self, name: str, converted: bool, lines: list[Line]) -> None:
+        for line in lines:
+            if converted:
+                self.ctx.converted(line)
+            elif line.line not in self.raw:
+                self.raw.add(self.ctx, line)
+                self.ctx.report(line, f"kept as raw HAProxy text with the rest of ACL {name!r}", severity="warning")
 
     def feed(self, line: Line) -> None:
         if line.words[0].text == "acl":
@@ -143,7 +145,7 @@ class FrontendReader(ProxyPart):
         tls = self._bind_tls(line)
         for text in addresses.text.split(","):
             address, port = parse_bind_address(addresses, text)
-            self.fe.listens.append(ir.Listen(address=address, port=port, tls=tls and tls.model_copy(),
+            self.fe.listens.append(ir.Listen(address=address, port=port, tls=tls.model_copy() if tls else None,
                                              span=self.ctx.span(addresses)))
 
     def _bind_tls(self, line: Line) -> ir.Tls | None:
@@ -236,7 +238,6 @@ class FrontendReader(ProxyPart):
             if action is None:
                 raise Unconvertible(f"http-request {verb.text} is not modelled", verb, "warning")
             condition = self.guard(line, *cursor.condition(), self._allow_guards())
-            self.terminal_http_rules = True
             self.rules["http"].append(ir.Rule(condition=condition, action=action, span=self.ctx.span(line)))
 
     def _allow(self, line: Line, verb: Word, cursor: Cursor) -> None:
@@ -339,7 +340,7 @@ class FrontendReader(ProxyPart):
         if which is not None and which.text in FRONTEND_TIMEOUTS and len(line.words) == 3:
             setattr(self.fe.timeouts, FRONTEND_TIMEOUTS[which.text], self.duration(line.words[2], "timeout"))
             return
-        if which is not None and which.text in BACKEND_TIMEOUTS and self.kind == "frontend":
+        if which is not None and which.text in BACKEND_TIMEOUTS:
             self.ctx.report(line, f"timeout {which.text} has no effect on a frontend; not imported",
                             severity="info", word=which)
             return
@@ -368,12 +369,11 @@ class FrontendReader(ProxyPart):
         stats = self.fe.stats
         if stats is None or "?" in stats.uri:
             return
+        request_rules = {id(rule) for rule in self.rules["http"]}
         unguarded = False
         for rule in self.fe.rules:
-            condition, guarded = strip_stats_guard(rule.condition, stats.uri)
-            rule.condition = condition
-            if rule in self.rules["http"] and not guarded:
-                unguarded = True
+            rule.condition, guarded = strip_stats_guard(rule.condition, stats.uri)
+            unguarded = unguarded or (id(rule) in request_rules and not guarded)
         if unguarded:
             self.ctx.note(self.stats_line, "HAProxy runs http-request rules before the stats page; the IR "
                                            "serves the stats page first")

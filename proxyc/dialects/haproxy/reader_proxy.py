@@ -3,6 +3,7 @@ keywords the IR does not model."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NoReturn
 
 from ... import ir
 from .lexer import Line, Word
@@ -79,7 +80,8 @@ class ProxyPart:
         self.raw.add(self.ctx, line)
         self.ctx.report_unconvertible(line, exc, "; kept as raw HAProxy text")
 
-    def unmodelled(self, line: Line) -> None:
+    def unmodelled(self, line: Line) -> NoReturn:
+        """Keep the line raw: the IR has no place for it."""
         severity = "warning" if line.words[0].text in ROUTING_KEYWORDS else "info"
         raise Unconvertible(f"{line_subject(line)!r} is not modelled in a {self.kind}", line.words[0], severity)
 
