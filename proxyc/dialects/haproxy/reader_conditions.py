@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from ... import ir
 from .lexer import Word
@@ -32,7 +33,7 @@ class Truth:
 
 ALWAYS = Truth(True)
 NEVER = Truth(False)
-Cond = "ir.Condition | Truth"
+Cond: TypeAlias = "ir.Condition | Truth"  # a condition, or a constant one
 
 # ------------------------------------------------------------------ fetch tables
 
@@ -52,7 +53,6 @@ DIR_DELIMITERS = "/?"
 DOM_DELIMITERS = "/?.:"
 
 TEXT_OPS = {"str": "exact", "beg": "prefix", "end": "suffix", "reg": "regex"}
-HEADER_OPS = {**TEXT_OPS, "sub": "contains", "found": "present"}
 # Host-header converters that drop the port; host_only also lower-cases.
 PORT_STRIPPERS = ("host_only", "field(1,:)")
 
@@ -371,7 +371,8 @@ class ConditionReader:
             cond = negate(cond, self.ctx.span(keyword))
         return cond, notes
 
-    def _disjunction(self, words: list[Word], line_no: int, notes) -> Cond:
+    def _disjunction(self, words: list[Word], line_no: int, notes: list[tuple[Word, str]]) -> Cond:
+        """Groups of ANDed terms separated by ``or``, as HAProxy's ``parse_acl_cond`` reads them."""
         groups: list[list[Cond]] = [[]]
         negated = False
         i = 0

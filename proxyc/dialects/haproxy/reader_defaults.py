@@ -197,7 +197,8 @@ class DefaultsPlan:
                                 f"no defaults section named {section.parent.text!r} to inherit from",
                                 severity="error", code="E205", word=section.parent)
             elif parent is section or id(parent) in seen | {key}:
-                self.ctx.report(section.section.header, f"the 'from' chain of defaults {section.name} comes back to itself",
+                self.ctx.report(section.section.header,
+                                f"the 'from' chain of defaults {section.name} comes back to itself",
                                 severity="error", code="E205", word=section.parent)
             else:
                 values = values.merged_over(self.effective(parent, seen | {key}))
