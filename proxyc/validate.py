@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 
 from . import ir
+from .dialects.common import parse_address
 from .diagnostics import Diagnostic, did_you_mean
 
 # Names end up as nginx upstream names, HAProxy backend/server/ACL names and map values.
@@ -77,8 +78,10 @@ def validate(cfg: ir.Config, *, strings: bool = True) -> list[Diagnostic]:
         for ns in res.nameservers:
             out += _check_host(ns, ns.address)
     for log in cfg.logs:
-        if log.address is not None:
-            out += _check_host(log, log.address.rsplit(":", 1)[0] if log.address.count(":") == 1 else log.address)
+        if log.address is not None:  # written host[:port], IPv6 in brackets
+            problem = parse_address(log.address)[2]
+            if problem:
+                out.append(Diagnostic.at(log.span, "V117", problem))
         for word in (log.facility, log.level):
             if word is not None and not re.fullmatch(r"[a-z0-9]+", word):
                 out.append(Diagnostic.at(log.span, "V116", f"log facility/level {word!r} is not a word",
@@ -153,8 +156,6 @@ def _check_condition(cond, acl_names: set[str], mode: str) -> list[Diagnostic]:
 
 def _check_host(node: ir.Node, host: str) -> list[Diagnostic]:
     """A host name or address as every target can write it (no spaces, quotes, ``$``, ...)."""
-    from .dialects.common import parse_address
-
     shown = f"[{host}]" if ":" in host else host
     _, _, problem = parse_address(shown)
     if problem:
