@@ -502,6 +502,8 @@ def test_http_request_allow_guards_the_rules_after_it():
 ACTIONS = [
     ("http-request redirect scheme https code 301 unless { ssl_fc }",
      ir.Redirect(code=301, scheme="https"), ir.Not(item=ir.TlsMatch())),
+    ("http-request redirect code 303 prefix /new", ir.Redirect(code=303, prefix="/new"), None),
+    ("http-request redirect location if code 302", ir.Redirect(code=302, location="if"), None),
     ("http-request redirect location 'https://x/a b?p=50%%' code 308",
      ir.Redirect(code=308, location="https://x/a b?p=50%"), None),
     ("redirect location /100% code 302", ir.Redirect(code=302, location="/100%"), None),
@@ -875,6 +877,14 @@ def test_resolvers():
     assert [(d.line, d.severity) for d in diags] == [(5, "info"), (8, "warning")]
 
 
+def test_resolvers_from_resolv_conf_stay_raw():
+    cfg, diags = read_ok(HTTP_DEFAULTS + "resolvers sys\n    parse-resolv-conf\nbackend b\n    server s app:80 resolvers sys\n")
+    assert cfg.resolvers == [] and cfg.raw == [
+        ir.Raw(target="haproxy", context="sections", text="resolvers sys\n    parse-resolv-conf\n")]
+    assert cfg.upstream("b").resolver is None
+    assert [(d.line, d.severity) for d in diags] == [(6, "warning"), (8, "warning")]
+
+
 def test_other_sections_are_raw_whole():
     text = "userlist admins\n    user a insecure-password x\n\npeers mesh\n    # the local node\n    peer a 127.0.0.1:1024\n"
     cfg, diags = read_ok(text)
@@ -937,9 +947,48 @@ def test_lexer_errors_are_e001_with_a_position():
     assert [(d.code, d.file, d.line, d.col) for d in diags] == [("E001", "bad.cfg", 3, 16)]
 
 
-def test_lines_before_any_section_and_conditional_blocks():
-    _, diags = read_ok("maxconn 10\n.if defined(X)\nglobal\n    daemon\n.endif\n")
-    assert [(d.line, d.code) for d in diags] == [(1, "E210"), (2, "I001"), (4, "I001"), (5, "I001")]
+def test_lines_before_any_section():
+    cfg, diags = read_ok("maxconn 10\nglobal\n    daemon\n")
+    assert [(d.line, d.code, d.severity) for d in diags] == [(1, "E210", "error"), (3, "I001", "info")]
+    assert cfg.raw[0].text == "daemon\n"
+
+
+def test_conditional_blocks_are_evaluated_for_haproxy_2_6():
+    text = textwrap.dedent("""\
+        .if version_before(2.4)
+        global
+            nbproc 2
+        .elif version_atleast(2.6) && streq(a,a)
+        global
+            nbthread 4
+        .else
+        global
+            daemon
+        .endif
+        frontend f
+            bind :80
+        .if 0
+        backend old
+            server s 10.0.0.1:80
+        .endif
+            default_backend web
+        .if defined(HAPROXY_MWORKER)
+        .notice "hello"
+            maxconn 100
+        .endif
+        .if (
+        .endif
+        .endif
+    """)
+    cfg, diags, stats = read_with_report(text, "t.cfg")
+    assert cfg.raw[0].text == "nbthread 4\n" and [u.name for u in cfg.upstreams] == []
+    # Lines after a skipped section header belong to the section before it, as in HAProxy.
+    fe = cfg.frontend("f")
+    assert fe.default == ir.UseUpstream(upstream="web") and fe.raw[0].text == "maxconn 100\n"
+    about_blocks = [(d.line, d.code) for d in diags
+                    if d.code == "E211" or "conditional block" in d.message or d.message.startswith(".")]
+    assert about_blocks == [(2, "I001"), (18, "I001"), (19, "I001"), (22, "E211"), (24, "E211")]
+    assert {2, 3, 8, 9, 14, 15} <= {line for line, _ in stats.reported}
 
 
 def test_ledger_accounts_for_every_line():

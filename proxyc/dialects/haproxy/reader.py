@@ -25,6 +25,7 @@ from ...diagnostics import Diagnostic
 from .lexer import LexError, Line, Section, Word, lex
 from .reader_backend import BackendReader
 from .reader_base import ImportStats, ReadContext, comment_texts, raw_text
+from .reader_conditional import resolve_conditionals
 from .reader_defaults import (
     FRONTEND_TIMEOUTS,
     UPSTREAM_TIMEOUTS,
@@ -34,7 +35,7 @@ from .reader_defaults import (
 from .reader_frontend import FrontendReader
 from .reader_global import GlobalReader
 from .reader_proxy import ProxyPart
-from .reader_resolvers import read_resolvers
+from .reader_resolvers import read_resolvers, takes_nameservers_elsewhere
 from .writer import REQUIRED_TIMEOUTS
 
 __all__ = ["ImportStats", "read", "read_with_report"]
@@ -54,9 +55,6 @@ BACKEND_OPTIONS = frozenset({
 })
 BACKEND_TIMEOUT_WORDS = frozenset({"connect", "server", "queue", "tunnel", "check", "server-fin"})
 KEPT_RAW_SECTIONS_INFO = ("userlist",)
-# HAProxy's conditional blocks; and its messages printed while the file is parsed.
-CONDITIONAL_DIRECTIVES = frozenset({".if", ".elif", ".else", ".endif"})
-MESSAGE_DIRECTIVES = frozenset({".notice", ".warning", ".alert", ".diag"})
 
 
 def read(text: str, filename: str | None = None) -> tuple[ir.Config | None, list[Diagnostic]]:
@@ -95,12 +93,13 @@ class ConfigReader:
         self.raw: list[ir.Raw] = []
         self.resolvers: list[ir.Resolver] = []
         self.missing_timeouts: dict[str, list[ir.Node]] = {}
+        self.raw_resolvers: list[str] = []  # resolvers sections kept as raw text
 
     def read(self) -> ir.Config:
         for section in self.sections:
             for line in ([section.header] if section.header else []) + section.lines:
                 self.ctx.track(line)
-            section.lines = self._without_directives(section.lines)
+        self.sections = resolve_conditionals(self.ctx, self.sections)
         self.plan = DefaultsPlan(self.ctx, self.sections)
         has_log_targets = any(line.words[0].text == "log" for section in self.sections
                               if section.keyword == "global" for line in section.lines)
@@ -129,21 +128,6 @@ class ConfigReader:
         return cfg
 
     # ------------------------------------------------------------------ sections
-    def _without_directives(self, lines: list[Line]) -> list[Line]:
-        """Take out ``.if``/``.endif`` and friends, which are not configuration lines."""
-        kept = []
-        for line in lines:
-            keyword = line.words[0].text
-            if keyword in CONDITIONAL_DIRECTIVES:
-                self.ctx.report(line, f"{keyword} is not evaluated: the lines of conditional blocks are all "
-                                      "imported, as if every condition held")
-            elif keyword in MESSAGE_DIRECTIVES:
-                self.ctx.report(line, f"{keyword} prints a message while HAProxy starts; not imported",
-                                severity="info")
-            else:
-                kept.append(line)
-        return kept
-
     def _section(self, section: Section) -> None:
         keyword = section.keyword
         if keyword is None:
@@ -153,6 +137,10 @@ class ConfigReader:
             return  # read by the defaults plan
         elif keyword in ("frontend", "backend", "listen"):
             self._proxy(section)
+        elif keyword == "resolvers" and section.args and takes_nameservers_elsewhere(self.ctx, section):
+            self.raw_resolvers.append(section.args[0].text)
+            self._raw_section(section, "resolvers whose nameservers the IR cannot hold (parse-resolv-conf) are "
+                                       "kept as raw HAProxy text")
         elif keyword == "resolvers":
             resolver = read_resolvers(self.ctx, section)
             if resolver is not None:
@@ -160,15 +148,14 @@ class ConfigReader:
         else:
             self._raw_section(section)
 
-    def _raw_section(self, section: Section) -> None:
+    def _raw_section(self, section: Section, message: str | None = None) -> None:
         last = section.lines[-1].line if section.lines else section.header.line
         text = "\n".join(line.rstrip() for line in self.ctx.source_lines[section.header.line - 1 : last])
         self.raw.append(ir.Raw(target="haproxy", text=text + "\n", context="sections",
                                span=self.ctx.span(section.header)))
         severity = "info" if section.keyword in KEPT_RAW_SECTIONS_INFO else "warning"
-        self.ctx.report_lines([section.header, *section.lines],
-                              f"{section.keyword} sections are not modelled; kept as raw HAProxy text",
-                              severity=severity)
+        message = message or f"{section.keyword} sections are not modelled; kept as raw HAProxy text"
+        self.ctx.report_lines([section.header, *section.lines], message, severity=severity)
 
     def _proxy(self, section: Section) -> None:
         name = self._proxy_name(section)
@@ -283,12 +270,20 @@ class ConfigReader:
                 frontends.append(fe)
             elif not reader.folded:
                 up = reader.finish()
+                self._unresolved(up)
                 self.plan.apply_to_upstream(up, section, reader.explicit_mode)
                 self._missing_timeouts(up, UPSTREAM_TIMEOUTS)
                 _normalize(up, self.defaults, UPSTREAM_TIMEOUTS)
                 upstreams.append(up)
         self._report_missing_timeouts()
         return frontends, upstreams
+
+    def _unresolved(self, up: ir.Upstream) -> None:
+        """Servers that name a resolvers section kept as raw text cannot refer to it in the IR."""
+        if up.resolver in self.raw_resolvers:
+            self.ctx.note(up.span, f"the servers of backend {up.name} use resolvers {up.resolver}, which is kept as "
+                                   "raw HAProxy text; their 'resolvers' setting is not imported", severity="warning")
+            up.resolver = None
 
     def _missing_timeouts(self, node: ir.Frontend | ir.Upstream, keys: tuple[str, ...]) -> None:
         """Required timeouts set neither on the proxy nor in the defaults that become the IR's

@@ -78,17 +78,19 @@ class Cursor:
 
 
 def read_redirect(ctx: ReadContext, verb: Word, cursor: Cursor, *, log_format: bool) -> ir.Redirect:
-    """``location|prefix|scheme TARGET [code N] [options]``. Targets are log-format strings
-    in ``http-request redirect`` and literal in the older ``redirect`` keyword."""
-    kind_word = cursor.take("location, prefix or scheme", verb)
-    if kind_word.text not in REDIRECT_KINDS:
-        raise Malformed("E206", "redirect needs location, prefix or scheme", kind_word)
-    target_word = cursor.take("a target", kind_word)
-    target = literal_log_format(target_word) if log_format else target_word.text
+    """``location|prefix|scheme TARGET``, ``code N`` and options, in any order (as HAProxy's
+    ``http_parse_redirect_rule`` reads them). Targets are log-format strings in ``http-request
+    redirect`` and literal in the older ``redirect`` keyword."""
+    target: tuple[str, str] | None = None
     code = 302
     while not cursor.at_condition():
         word = cursor.take("an option")
-        if word.text == "code":
+        if word.text in REDIRECT_KINDS:
+            if target is not None:
+                raise Malformed("E206", f"a redirect has one target; {word.text!r} is a second one", word)
+            value = cursor.take("a target", word)
+            target = (word.text, literal_log_format(value) if log_format else value.text)
+        elif word.text == "code":
             code = cursor.take_int("a redirect code", word, 100, 999)
             if code not in REDIRECT_CODES:
                 raise Malformed("E206", f"redirect code {code} is not one of 301, 302, 303, 307, 308", word)
@@ -98,7 +100,10 @@ def read_redirect(ctx: ReadContext, verb: Word, cursor: Cursor, *, log_format: b
             raise Unconvertible(f"a redirect that sets a cookie ({word.text}) has no IR equivalent", word)
         else:
             raise Malformed("E206", f"unknown redirect option {word.text!r}", word)
-    return ir.Redirect(code=code, span=ctx.span(verb), **{kind_word.text: target})
+    if target is None:
+        raise Malformed("E206", "redirect needs location, prefix or scheme", verb)
+    kind, value = target
+    return ir.Redirect(code=code, span=ctx.span(verb), **{kind: value})
 
 
 def read_return(ctx: ReadContext, verb: Word, cursor: Cursor) -> ir.Return:

@@ -2,7 +2,8 @@
 
 The IR models the nameservers, ``hold valid``, ``timeout retry`` and ``resolve_retries``. A
 resolver has no raw escape hatch (the section would be written twice), so other lines are
-reported and not imported.
+reported and not imported. A section without a nameserver the IR can hold (one that takes its
+nameservers from ``parse-resolv-conf``) is not a resolver in the IR: the caller keeps it raw.
 """
 from __future__ import annotations
 
@@ -12,6 +13,20 @@ from .lexer import Line, Section
 from .reader_base import Malformed, ReadContext, Unconvertible, comment_texts
 
 DNS_PORT = 53
+
+
+def takes_nameservers_elsewhere(ctx: ReadContext, section: Section) -> bool:
+    """Whether the section's nameservers are none the IR can hold: it reads them from
+    /etc/resolv.conf, or names them in ways the IR has no place for."""
+    nameservers = [line for line in section.lines if line.words[0].text == "nameserver"]
+    for line in nameservers:
+        try:
+            if len(line.words) == 3:
+                _nameserver(ctx, line)
+                return False
+        except Unconvertible:
+            continue
+    return bool(nameservers) or any(line.words[0].text == "parse-resolv-conf" for line in section.lines)
 
 
 def read_resolvers(ctx: ReadContext, section: Section) -> ir.Resolver | None:
