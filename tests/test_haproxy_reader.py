@@ -710,6 +710,12 @@ def test_servers_and_default_server():
     assert not diags, messages(diags)
 
 
+def test_server_options_override_default_server_ones():
+    up, _ = upstream_of("default-server no-backup check disabled\nserver a 10.0.0.1:80 backup no-check enabled\n"
+                        "server b 10.0.0.2:80\n")
+    assert [(s.backup, s.check, s.down) for s in up.servers] == [(True, False, False), (False, True, True)]
+
+
 def test_server_options_the_ir_does_not_model_are_reported():
     up, diags = upstream_of("server s1 10.0.0.1:443 ssl verify none check\n")
     assert up.servers == [ir.Server(name="s1", host="10.0.0.1", port=443, check=True)]

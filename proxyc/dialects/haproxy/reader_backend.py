@@ -22,9 +22,9 @@ from .reader_servers import (
     template_count,
     timing_of,
 )
-from .writer_backends import (
-    RESOLVED_INIT_ADDR,  # the init-addr of servers resolved at run time
-)
+
+# The init-addr the writer gives servers resolved at run time.
+from .writer_backends import RESOLVED_INIT_ADDR
 
 BACKEND_TIMEOUTS = {"connect": "connect", "server": "server", "queue": "queue", "tunnel": "tunnel"}
 FRONTEND_ONLY_TIMEOUTS = ("client", "http-request")
@@ -46,7 +46,6 @@ class BackendReader(ProxyPart):
         self.default_server = ServerOptions()
         self.server_options: list[tuple[ir.Server, ServerOptions, Line]] = []
         self.http_check: ir.HttpCheck | None = None
-        self.httpchk_line: Line | None = None
         self.check_lines: list[Line] = []  # http-check lines, valid only with option httpchk
         self.check_timeout: int | None = None
         self.allbackups = False
@@ -143,7 +142,6 @@ class BackendReader(ProxyPart):
         if len(args) == 3:
             self.note(line.words[4], f"the check's HTTP version {args[2]} is not imported")
         self.http_check = ir.HttpCheck(method=method, path=path, span=self.ctx.span(line))
-        self.httpchk_line = line
 
     def _http_check(self, line: Line) -> None:
         verb = arg(line, 1)
@@ -212,7 +210,8 @@ class BackendReader(ProxyPart):
         count = template_count(line.words[2])
         self._add_server(line, line.words[1], line.words[3], line.words[4:], count)
 
-    def _add_server(self, line: Line, name: Word, address: Word, option_words: list[Word], count) -> None:
+    def _add_server(self, line: Line, name: Word, address: Word, option_words: list[Word],
+                    count: int | None) -> None:
         own = read_options(option_words)
         options = own.over(self.default_server)
         server = build_server(self.ctx, name, address, options, count)

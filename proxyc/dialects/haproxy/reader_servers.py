@@ -37,6 +37,9 @@ KNOWN_WITH_VALUE = frozenset({
     "tcp-ut", "track", "usesrc", "verify", "verifyhost", "ws",
 })
 # Address prefixes that only force an address family; any other "proto@" is not host:port.
+# Options that undo each other: the one written last (the server's over its default-server's) wins.
+OPPOSITES = {"backup": "no-backup", "no-backup": "backup", "check": "no-check", "no-check": "check",
+             "disabled": "enabled", "enabled": "disabled"}
 SERVER_PREFIXES = ("ipv4@", "ipv6@")
 _PROTOCOL_PREFIX = re.compile(r"^[A-Za-z0-9_-]+@")
 
@@ -52,14 +55,16 @@ class ServerOptions:
     values: dict[str, Option] = field(default_factory=dict)
     dropped: list[Word] = field(default_factory=list)  # the first word of each dropped option
 
+    def set(self, name: str, option: Option) -> None:
+        self.values.pop(OPPOSITES.get(name, ""), None)
+        self.values[name] = option
+
     def over(self, defaults: ServerOptions) -> ServerOptions:
         """These options on top of ``defaults`` (``default-server``)."""
-        return ServerOptions({**defaults.values, **self.values}, list(self.dropped))
-
-    def flag(self, name: str, negation: str) -> bool:
-        """A yes/no option whose last spelling wins (``backup`` / ``no-backup``)."""
-        return name in self.values and (negation not in self.values
-                                        or self.values[negation].word.col < self.values[name].word.col)
+        merged = ServerOptions(dict(defaults.values), list(self.dropped))
+        for name, option in self.values.items():
+            merged.set(name, option)
+        return merged
 
     def get(self, name: str) -> str | None:
         option = self.values.get(name)
@@ -85,9 +90,7 @@ def read_options(words: list[Word]) -> ServerOptions:
             raise Malformed("E208", f"server option {name} needs a value", word)
         value = words[i + 1].text if count else None
         if name in MODELLED:
-            options.values[name] = Option(value, word)
-            if name == "enabled":
-                options.values.pop("disabled", None)
+            options.set(name, Option(value, word))
         else:
             options.dropped.append(word)
         i += 1 + count
@@ -134,9 +137,9 @@ def build_server(ctx, name_word: Word, addr_word: Word, options: ServerOptions, 
     maxconn = options.values.get("maxconn")
     if maxconn is not None:
         server.max_conns = _integer(maxconn, 0, 1_000_000) or None  # 0 means no limit
-    server.backup = options.flag("backup", "no-backup")
+    server.backup = "backup" in options.values
     server.down = "disabled" in options.values
-    server.check = options.flag("check", "no-check")
+    server.check = "check" in options.values
     slowstart = options.values.get("slowstart")
     if slowstart is not None:
         server.slow_start = _duration(slowstart)
