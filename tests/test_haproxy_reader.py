@@ -367,7 +367,8 @@ ACL_TABLE = [
     ("req.hdr(host),host_only -m str -i Example.COM", ir.HostMatch(op="exact", values=["example.com"])),
     ("req.hdr(host),field(1,:) -m end -i .example.com", ir.HostMatch(op="suffix", values=[".example.com"])),
     ("hdr_beg(host) -i www.", ir.HostMatch(op="prefix", values=["www."])),
-    ("hdr_dom(host) -i example.com", ir.HostMatch(op="regex", values=["(?:^|[/\\?\\.:])example\\.com(?:[/\\?\\.:]|$)"])),
+    ("hdr_dom(host) -i example.com",
+     ir.HostMatch(op="regex", values=["(?:^|[/\\?\\.:])example\\.com(?:[/\\?\\.:]|$)"])),
     ("req.hdr(host),host_only -m reg -i ^api\\.", ir.HostMatch(op="regex", values=["^api\\."])),
     ("method GET HEAD", ir.MethodMatch(values=["GET", "HEAD"])),
     ("req.fhdr(X-Env) -m str prod", ir.HeaderMatch(name="X-Env", op="exact", values=["prod"])),
@@ -884,7 +885,8 @@ def test_resolvers():
 
 
 def test_resolvers_from_resolv_conf_stay_raw():
-    cfg, diags = read_ok(HTTP_DEFAULTS + "resolvers sys\n    parse-resolv-conf\nbackend b\n    server s app:80 resolvers sys\n")
+    cfg, diags = read_ok(HTTP_DEFAULTS + "resolvers sys\n    parse-resolv-conf\n"
+                         "backend b\n    server s app:80 resolvers sys\n")
     assert cfg.resolvers == [] and cfg.raw == [
         ir.Raw(target="haproxy", context="sections", text="resolvers sys\n    parse-resolv-conf\n")]
     assert cfg.upstream("b").resolver is None
@@ -892,11 +894,12 @@ def test_resolvers_from_resolv_conf_stay_raw():
 
 
 def test_other_sections_are_raw_whole():
-    text = "userlist admins\n    user a insecure-password x\n\npeers mesh\n    # the local node\n    peer a 127.0.0.1:1024\n"
+    peers = "peers mesh\n    # the local node\n    peer a 127.0.0.1:1024\n"
+    text = "userlist admins\n    user a insecure-password x\n\n" + peers
     cfg, diags = read_ok(text)
     assert cfg.raw == [
         ir.Raw(target="haproxy", context="sections", text="userlist admins\n    user a insecure-password x\n"),
-        ir.Raw(target="haproxy", context="sections", text="peers mesh\n    # the local node\n    peer a 127.0.0.1:1024\n"),
+        ir.Raw(target="haproxy", context="sections", text=peers),
     ]
     assert [(d.line, d.severity) for d in diags] == [(1, "info"), (4, "warning")]
 

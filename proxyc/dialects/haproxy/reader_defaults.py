@@ -73,7 +73,6 @@ class DefaultsValues:
         return setting.value if setting else None
 
 
-
 @dataclass
 class DefaultsSection:
     section: Section
@@ -312,11 +311,12 @@ class DefaultsPlan:
         if proxy.keyword == "backend":
             self._report_other_differences(values, proxy)
 
-    def _apply_mode(self, node, values: DefaultsValues, explicit_mode: bool) -> None:
+    def _apply_mode(self, node: ir.Frontend | ir.Upstream, values: DefaultsValues, explicit_mode: bool) -> None:
         if not explicit_mode and values.mode_value() != self.base_values.mode_value():
             node.mode = values.mode_value()
 
-    def _apply_timeouts(self, timeouts: ir.Timeouts, values: DefaultsValues, keys, proxy: Section) -> None:
+    def _apply_timeouts(self, timeouts: ir.Timeouts, values: DefaultsValues, keys: tuple[str, ...],
+                        proxy: Section) -> None:
         for key in keys:
             if getattr(timeouts, key) is not None:
                 continue  # the proxy sets it itself
