@@ -57,7 +57,8 @@ def balance_lines(ctx: Context, up: ir.Upstream) -> list[str]:
     bal = up.balance
     algorithm = BALANCE_KEYWORDS.get(bal.algorithm)
     if bal.algorithm == "random":
-        algorithm = f"random({bal.choices})" if bal.choices else "random"
+        # HAProxy's plain `random` draws 2 and keeps the less loaded; the IR's (nginx's) draws 1.
+        algorithm = f"random({bal.choices or 1})"
     elif bal.algorithm == "hash":
         algorithm = _hash_balance(ctx, bal)
         if algorithm is None:
