@@ -480,10 +480,6 @@ GAPS = (
     Gap("nginx writer: proxy_set_header with an empty value removes the header, so 'set X \"\"' reads back "
         "as a delete; nginx cannot send an empty header and no P001 says so", ("nginx",),
         frozenset({"request header value"}), lambda v: v == "", ("request header value", "nginx", "")),
-    Gap("nginx writer: a request header name longer than 46 characters makes nginx -t fail ('could not build "
-        "proxy_headers_hash, you should increase proxy_headers_hash_bucket_size')", ("nginx",),
-        frozenset({"request header name", "deleted header name"}), lambda v: len(v.encode()) > 46,
-        ("request header name", "nginx", "X-" + "a" * 60)),
 )
 
 

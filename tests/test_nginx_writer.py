@@ -817,3 +817,13 @@ def first_index_of_path_segments() -> dict[str, int]:
     for i, s in enumerate(HOSTILE):
         found.setdefault(_path_safe(s), i)
     return found
+
+
+@pytest.mark.parametrize("length", [46, 60, 300])
+def test_long_request_header_names_size_the_header_hash(length):
+    name = "X-" + "a" * (length - 2)
+    text, diags = written(f"frontend f {{\n    listen :80\n    request_header set {name} v\n    default u\n}}\n"
+                          "upstream u {\n    server a 10.0.0.1:80\n}\n")
+    assert f"proxy_set_header {name} v;" in text
+    require_binary("nginx")
+    assert check_nginx(text).ok

@@ -184,6 +184,17 @@ class _Writer:
         self._write_http_timeouts(out, t)
         self._report_ignored_timeouts(t, self.cfg.defaults)
         self._write_access_logs(out, "http")
+        self._write_header_hash_size(out)
+
+    def _write_header_hash_size(self, out: Out) -> None:
+        """nginx hashes proxy_set_header names into 64-byte buckets by default: a name longer
+        than about 46 bytes makes nginx refuse to start. Size the buckets for the longest one."""
+        longest = max((len(op.name.encode()) for fe in self.cfg.frontends for op in fe.request_headers), default=0)
+        if longest > 40:
+            size = 64
+            while size < longest + 24:  # room for the entry's length and padding
+                size *= 2
+            out.directive("proxy_headers_hash_bucket_size", lit(str(size)))
 
     @staticmethod
     def _write_http_timeouts(out: Out, t: ir.Timeouts) -> None:
