@@ -674,3 +674,11 @@ def test_large_route_tables_use_inline_conditions_that_load_in_linear_time():
     assert "acl r1 " not in text and "    acl shared path_beg /shared/\n" in text  # used twice: kept
     require_binary("haproxy")
     assert check_haproxy(text, strict=True).ok
+
+
+def test_a_value_starting_with_a_parenthesis_follows_the_end_of_flags():
+    text, diags = write(load("frontend f {\n    listen 127.0.0.1:8080\n    use u if path exact '(x'\n    default u\n}\n"
+                             "upstream u {\n    server a 10.0.0.1:80\n}\n", "t.pxc"))
+    assert "use_backend u if { path -- '(x' }" in text or "use_backend u if { path -- (x }" in text
+    require_binary("haproxy")
+    assert check_haproxy(text, strict=True).ok

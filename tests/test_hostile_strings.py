@@ -468,9 +468,6 @@ class Gap:
 GAPS = (
     Gap("HAProxy writer: an empty server cookie value is replaced by the server's name without a diagnostic",
         ("haproxy",), frozenset({"server cookie"}), lambda v: v == "", ("server cookie", "haproxy", "")),
-    Gap("HAProxy writer: a matcher value starting with '(' is written without '--' before it; HAProxy warns "
-        "('matching path for pattern ( is likely a mistake') and -dW makes that fatal", ("haproxy",),
-        MATCHER_FIELDS, lambda v: v.startswith("("), ("path exact", "haproxy", "(")),
     Gap("nginx reader: backslash escapes in tokens (\\\\, \\t, \\r, \\n) are not decoded as nginx decodes "
         "them (crossplane's lexer keeps them)", ("nginx",), None, lambda v: any(ch in v for ch in "\\\t\r\n"),
         ("return content type", "nginx", "a\tb")),

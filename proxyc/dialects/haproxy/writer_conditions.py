@@ -226,8 +226,10 @@ class ConditionWriter:
         head = self._fetch_and_flags(m)
         values = _pattern_values(m)
         patterns = [self.ctx.word(v, m, "match value") for v in values]
-        if any(v.startswith("-") for v in values):
-            patterns.insert(0, "--")  # or HAProxy would read the value as a flag
+        # "--" ends the flags: a value starting with "-" would be read as one, and one starting
+        # with "(" draws HAProxy's "likely a mistake" warning (fatal under -dW).
+        if any(v.startswith(("-", "(")) for v in values):
+            patterns.insert(0, "--")
         return " ".join(head + patterns)
 
     def _fetch_and_flags(self, m: ir.Node) -> list[str]:
