@@ -248,7 +248,8 @@ class FrontendWriter:
         if stats is None or self.mode != "http":
             return None
         try:
-            return Literal("{ path_beg " + self.ctx.word(stats.uri, stats, "stats uri") + " }", negated=True)
+            flags_end = "-- " if stats.uri.startswith(("-", "(")) else ""  # as for any pattern
+            return Literal("{ path_beg " + flags_end + self.ctx.word(stats.uri, stats, "stats uri") + " }", negated=True)
         except Unwritable:
             return None
 
