@@ -466,8 +466,6 @@ class Gap:
 
 
 GAPS = (
-    Gap("HAProxy writer: an empty server cookie value is replaced by the server's name without a diagnostic",
-        ("haproxy",), frozenset({"server cookie"}), lambda v: v == "", ("server cookie", "haproxy", "")),
     Gap("nginx reader: backslash escapes in tokens (\\\\, \\t, \\r, \\n) are not decoded as nginx decodes "
         "them (crossplane's lexer keeps them)", ("nginx",), None, lambda v: any(ch in v for ch in "\\\t\r\n"),
         ("return content type", "nginx", "a\tb")),

@@ -196,7 +196,10 @@ def _server_options(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str) ->
     if srv.down:
         opts.append("disabled")
     if up.sticky_cookie and mode == "http":
-        # An empty IR cookie value would be no value at all for HAProxy: the name stands in.
+        if srv.cookie == "":  # HAProxy drops an empty word: `cookie` would take the next option
+            ctx.diags.error(srv.span, "P003", f"server {srv.name!r} has an empty cookie value, which HAProxy "
+                            "cannot hold", hint="give it a value, or none to use the server's name")
+        # No IR cookie value: the server's name stands in, as HAProxy needs one per server.
         opts.append("cookie " + ctx.header_word(srv.cookie or srv.name, srv, "server cookie"))
     elif srv.cookie is not None:
         ctx.diags.warning(srv.span, "P001", f"server cookie {srv.cookie!r} without a sticky cookie on the "
