@@ -782,9 +782,6 @@ def test_nginx_token_longer_than_4k():
     assert_refused_or_kept("path exact", "nginx", "/" + "a" * 5000)
 
 
-@pytest.mark.xfail(strict=True, reason="HAProxy writer: a return body larger than HAProxy's buffer is written "
-                                       "without a diagnostic; haproxy warns 'http reply payload runs over the buffer "
-                                       "space reserved to headers rewriting' (fatal with -dW)")
 def test_haproxy_return_body_larger_than_its_buffer():
     assert_refused_or_kept("return body", "haproxy", "x" * 20000)
 

@@ -33,6 +33,10 @@ BACKEND_ONLY_TIMEOUTS = ("connect", "server", "queue", "tunnel", "check")
 # HAProxy's manual gives.
 NORMALIZE_STEPS = ("percent-decode-unreserved", "path-merge-slashes", "path-strip-dotdot")
 
+# tune.bufsize (16384) minus tune.maxrewrite (1024): measured, a longer `return ... string`
+# body makes HAProxy warn, which -dW makes fatal.
+MAX_REPLY_BODY = 15360
+
 
 class FrontendWriter:
     def __init__(self, ctx: Context, fe: ir.Frontend):
@@ -286,6 +290,11 @@ class FrontendWriter:
         line = f"return status {action.status}"
         if action.body and action.status in BODYLESS_STATUSES:
             self.ctx.diags.warning(action.span, "P001", f"a {action.status} response has no body; body not sent")
+        elif len(action.body.encode()) > MAX_REPLY_BODY:
+            self.ctx.diags.error(action.span, "P003", f"a {len(action.body.encode())}-byte response body does not "
+                                 f"fit HAProxy's reply buffer ({MAX_REPLY_BODY} bytes with the default tune.bufsize); "
+                                 "the rule is left out", hint="serve large bodies from a backend")
+            raise Unwritable("body too large")
         elif action.body:
             line += (f" content-type {self.ctx.header_word(action.content_type, action, 'content type')}"
                      f" string {self.ctx.word(action.body, action, 'response body')}")
