@@ -339,7 +339,6 @@ def test_nginx_blocks_nested_1000_deep():
     assert compile_problems("nginx", "http {" * 1000 + "}" * 1000, "deep.conf") == []
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN["Malformed in dialects/haproxy/reader_servers.py:_duration"])
 def test_haproxy_malformed_server_inter():
     assert compile_problems("haproxy", "backend b\n    server s1 127.0.0.1:80 check inter 1000x\n", "inter.cfg") == []
 

@@ -290,7 +290,10 @@ class BackendReader(ProxyPart):
         timings, error_limits, resolvers = [], [], []
         for server, options, line in self.server_options:
             if server.check:
-                timings.append((timing_of(options), line))
+                try:
+                    timings.append((timing_of(options), line))
+                except Unconvertible as exc:  # e.g. "inter 1000x": HAProxy refuses it too
+                    self.ctx.report_unconvertible(line, exc)
             max_fails = self._passive_of(options, line)
             if max_fails is not None:
                 error_limits.append((max_fails, line))
