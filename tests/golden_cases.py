@@ -33,3 +33,14 @@ def assert_golden(case: str, filename: str, actual: str) -> None:
     assert path.is_file(), f"missing golden file {path}; run with PROXYC_REGEN=1 to create it"
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, f"{path} differs from the output; PROXYC_REGEN=1 regenerates it"
+
+
+def load_case(path: Path):
+    """The IR of a case's input .pxc."""
+    from proxyc.dialects.pxc.reader import load
+
+    return load(path.read_text(encoding="utf-8"), path.name)
+
+
+def load_named(case: str):
+    return load_case(dict(cases())[case])
