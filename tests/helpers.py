@@ -45,3 +45,23 @@ def writer_digests_across_hash_seeds(writer_module: str, paths: list[str], seeds
                              capture_output=True, text=True, check=True, timeout=60)
         digests.add(out.stdout.strip())
     return digests
+
+
+# A small config every lint rule passes: the clean input of CLI and pre-commit tests.
+CLEAN_PXC = """\
+defaults {
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+}
+
+frontend web {
+    listen :80
+    default app
+}
+
+upstream app {
+    server a1 10.0.0.1:8080
+}
+"""

@@ -7,27 +7,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from helpers import CLEAN_PXC
+
 from proxyc.cli import main
 from proxyc.lint.registry import all_rules
 
 FIXTURES = Path(__file__).resolve().parent / "lint_fixtures"
-CLEAN = """\
-defaults {
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-}
-
-frontend web {
-    listen :80
-    default app
-}
-
-upstream app {
-    server a1 10.0.0.1:8080
-}
-"""
+CLEAN = CLEAN_PXC
 FAULTY = str(FIXTURES / "S002" / "bad.pxc")
 
 

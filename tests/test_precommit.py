@@ -12,27 +12,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import require_binary
+from helpers import CLEAN_PXC, require_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GOOD = """\
-defaults {
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-}
-
-frontend web {
-    listen :80
-    default app
-}
-
-upstream app {
-    server a1 10.0.0.1:8080
-}
-"""
+GOOD = CLEAN_PXC
 # The same, with an upstream nothing uses (S002).
 BAD = GOOD + """
 upstream forgotten {
