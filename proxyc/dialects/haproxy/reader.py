@@ -261,7 +261,7 @@ class ConfigReader:
         frontends, upstreams = [], []
         for reader, section in self.proxies:
             if isinstance(reader, FrontendReader):
-                fe = reader.finish()
+                fe = reader.finish(section.comments)
                 if fe.default is None and reader.listen_backend is not None:
                     fe.default = ir.UseUpstream(upstream=reader.listen_backend, span=fe.span)
                 self.plan.apply_to_frontend(fe, section, reader.explicit_mode)

@@ -21,6 +21,8 @@ from .reader_actions import (
     read_terminal,
 )
 from .reader_base import Malformed, ReadContext, Unconvertible
+from .. import provenance
+from .provenance import restore_acls, restore_condition
 from .reader_conditions import ALWAYS, NEVER, AclTable, ConditionReader, read_expression
 from .reader_proxy import ProxyPart, arg
 from .writer_frontends import NORMALIZE_STEPS
@@ -352,14 +354,31 @@ class FrontendReader(ProxyPart):
         self.unmodelled(line)
 
     # ------------------------------------------------------------------ the result
-    def finish(self) -> ir.Frontend:
+    def finish(self, comments: list[tuple[int, str]] = ()) -> ir.Frontend:
+        """The frontend; ``comments`` are the section's full-line comments (line, text), where
+        the writer's provenance comments are."""
         fe = self.fe
         fe.acls = self.acls.ir_acls(self.ctx)
         fe.rules = [rule for phase in RULE_PHASES for rule in self.rules[phase]]
         self._finish_normalize()
         self._strip_stats_guards()
+        self._apply_provenance(comments)
         fe.raw = self.raw.to_ir(fe.span)
         return fe
+
+    def _apply_provenance(self, comments: list[tuple[int, str]]) -> None:
+        """ACLs and conditions as the writer's ``# proxyc:`` comments say they were written,
+        where the ACL and rule lines agree with them (see haproxy/provenance.py)."""
+        said = [(line, text) for line, raw in comments if (text := provenance.payload(raw)) is not None]
+        if not said:
+            return
+        declared = {acl.name for acl in self.fe.acls}
+        self.fe.acls = restore_acls(self.fe.acls, [text for _, text in said if text.startswith("acl ")])
+        above = {line + 1: text[3:] for line, text in said if text.startswith("if ")}
+        for rule in self.fe.rules:
+            text = above.get(rule.span.line) if rule.span is not None else None
+            if text is not None:
+                rule.condition = restore_condition(rule.condition, text, self.fe.acls, declared)
 
     def _strip_stats_guards(self) -> None:
         """The IR serves the stats page before any rule; HAProxy after its http-request rules,

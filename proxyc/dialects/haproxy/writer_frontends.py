@@ -17,8 +17,9 @@ import posixpath
 
 from ... import ir
 from ..common import format_address
+from .provenance import acl_comments, acls_differ, condition_comment
 from .writer_backends import raw_lines
-from .writer_conditions import ALWAYS, NEVER, ConditionWriter, Literal, Term, render_guard, simplify
+from .writer_conditions import ALWAYS, INLINE_ACLS_ABOVE, NEVER, ConditionWriter, Literal, Term, render_guard, simplify
 from .writer_context import Context, Section, Unwritable, comment_lines, lines_or_none
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
@@ -44,6 +45,7 @@ class FrontendWriter:
         self.mode = ctx.frontend_mode(fe)
         self.name = ctx.name_for(ctx.frontends, fe.name, fe.name, fe, "frontend")
         self.conditions = ConditionWriter(ctx, fe)
+        self.declared_acls = self._declared_acls()
         self.leading: list[str] = []  # http-request actions of the rules before the first use
         self.switching: list[str] = []  # use_backend / default_backend, in order
         self.generated: list[Section] = []  # backends holding one action each
@@ -62,6 +64,7 @@ class FrontendWriter:
         section.add(*self._timeouts())
         section.add(*self._options())
         section.add(*self._stats())
+        section.add(*self._acl_provenance())
         section.add(*self.conditions.declarations)
         section.add(*self._normalize_uri())
         section.add(*self.leading)
@@ -69,6 +72,32 @@ class FrontendWriter:
         section.add(*self.switching)
         section.add(*raw_lines(self.ctx, self.fe.raw))
         return section, self.generated
+
+    # ------------------------------------------------------------------ provenance
+    def _declared_acls(self) -> set[str]:
+        """IR ACLs written as ``acl`` lines (under their own name, or renamed with a P003)."""
+        return {name for name in self.conditions.acls if self.conditions.names.lookup(name) is not None}
+
+    def _carries_provenance(self) -> bool:
+        """Past INLINE_ACLS_ABOVE ACLs the writer inlines ACLs for load time; comments naming
+        them all again would double a file that size, so such a frontend reads back inlined."""
+        return len(self.conditions.acls) <= INLINE_ACLS_ABOVE
+
+    def _acl_provenance(self) -> list[str]:
+        """The IR's ACLs as comments when the ``acl`` lines cannot say them (an ``and``, a
+        ``not``, a reference): HAProxy routes the same without them, the reader reads them back."""
+        if not self._carries_provenance():
+            return []
+        renamed = any(self.conditions.names.lookup(name) not in (None, name) for name in self.conditions.acls)
+        if renamed or not acls_differ(self.fe, self.declared_acls):
+            return []  # a renamed ACL (P003) could not be matched with its comment
+        return comment_lines(acl_comments(self.fe))
+
+    def _condition_provenance(self, cond: ir.Condition | None) -> list[str]:
+        """The rule's condition as written, when the DNF guard reads back as another tree."""
+        if cond is None or not self._carries_provenance():
+            return []
+        return comment_lines(condition_comment(cond, self.conditions.acls, self.declared_acls))
 
     # ------------------------------------------------------------------ listeners and options
     def _binds(self) -> list[str]:
@@ -202,15 +231,16 @@ class FrontendWriter:
             self.ctx.diags.warning(rule.span, "P001", "this rule's condition can never hold; not written")
             return
         action = rule.action
+        provenance = self._condition_provenance(rule.condition)
         if leading and not isinstance(action, ir.UseUpstream):
-            self._add_leading(action, terms, rule)
+            self._add_leading(action, terms, rule, provenance)
             return
         guard = _guard(terms)
         if isinstance(action, ir.UseUpstream):
-            self.switching.append(f"use_backend {self.ctx.backend_name(action.upstream)}{guard}")
+            line = f"use_backend {self.ctx.backend_name(action.upstream)}{guard}"
         else:
-            backend = self._action_backend(f"r{index + 1}", action, f"rule {index + 1}")
-            self.switching.append(f"use_backend {backend}{guard}")
+            line = f"use_backend {self._action_backend(f'r{index + 1}', action, f'rule {index + 1}')}{guard}"
+        self.switching += [*provenance, line]
 
     def _write_default(self, no_use_rules: bool) -> None:
         action = self.fe.default
@@ -226,13 +256,14 @@ class FrontendWriter:
         except Unwritable:
             return
 
-    def _add_leading(self, action: ir.Node, terms: list[Term], node: ir.Node) -> None:
+    def _add_leading(self, action: ir.Node, terms: list[Term], node: ir.Node, provenance: list[str] = ()) -> None:
         if self.answers_everything:
             self.ctx.diags.info(node.span, "P001", "never reached: an earlier rule answers every request; "
                                 "not written")
             return
         terms = self._after_stats(terms)
-        self.leading.append(self._action_line(action) + _guard(terms))
+        line = self._action_line(action) + _guard(terms)
+        self.leading += [*provenance, line]
         self.answers_everything = terms == ALWAYS
 
     def _action_backend(self, label: str, action: ir.Node, what: str) -> str:
