@@ -441,46 +441,7 @@ FIELDS = (
 
 
 
-# ------------------------------------------------------------------------------ known gaps
-
-EXPANDED_TEXT_FIELDS = frozenset({"return body", "default return body", "redirect location", "request header value",
-                                  "response header value"})
-MATCHER_FIELDS = frozenset({"path exact", "path prefix", "path suffix", "path prefix nocase", "path regex",
-                            "host exact", "host suffix", "host regex", "method", "header match value",
-                            "header match contains", "header match regex", "source match"})
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A known bug in a module this file does not own. The values it covers are left out of
-    the property (and counted), and its example is a strict xfail, so a fix is noticed."""
-
-    reason: str
-    targets: tuple[str, ...]
-    fields: frozenset[str] | None  # None: every field
-    applies: Callable[[str], bool]
-    example: tuple[str, str, str]  # field, target, value
-
-    def covers(self, fld: Field, target: str, value: str) -> bool:
-        return target in self.targets and (self.fields is None or fld.name in self.fields) and self.applies(value)
-
-
-GAPS = (
-    Gap("nginx reader: backslash escapes in tokens (\\\\, \\t, \\r, \\n) are not decoded as nginx decodes "
-        "them (crossplane's lexer keeps them)", ("nginx",), None, lambda v: any(ch in v for ch in "\\\t\r\n"),
-        ("return content type", "nginx", "a\tb")),
-    Gap("nginx reader: a literal '$' is written as ${pxc_dollar} in strings nginx expands, and the reader "
-        "does not turn it back into '$'", ("nginx",), EXPANDED_TEXT_FIELDS, lambda v: "$" in v,
-        ("return body", "nginx", "$host")),
-    Gap("nginx writer: proxy_set_header with an empty value removes the header, so 'set X \"\"' reads back "
-        "as a delete; nginx cannot send an empty header and no P001 says so", ("nginx",),
-        frozenset({"request header value"}), lambda v: v == "", ("request header value", "nginx", "")),
-)
-
-
-def known_gap(fld: Field, target: str, value: str) -> Gap | None:
-    return next((gap for gap in GAPS if gap.covers(fld, target, value)), None)
-
+# ------------------------------------------------------------------------------ regexes
 
 # Fields whose values are regexes: the real servers compile them with PCRE2, which refuses some
 # patterns Python's re accepts. Such a refusal must be a clear regex error (see the table below).
@@ -555,7 +516,6 @@ class Tally:
     server_checked: int = 0
     server_runs: int = 0
     pcre_refused: int = 0
-    known_gap: int = 0
     reported_changed: int = 0
 
     def line(self, fld: Field, target: str) -> str:
@@ -563,7 +523,7 @@ class Tally:
         return (f"hostile {fld.name:24} {target:8} tried {self.tried:3} | refused: validate {self.refused_by_validate:3}"
                 f" writer {self.refused_by_writer:3} | read back {self.read_back:3}, changed with a warning "
                 f"{self.reported_changed:2}, lost by design {self.not_readable:3} | checked by {checked}, "
-                f"PCRE refused {self.pcre_refused} | known gap {self.known_gap}")
+                f"PCRE refused {self.pcre_refused}")
 
 
 TOTALS: Counter[str] = Counter()
@@ -642,12 +602,9 @@ def assert_reads_back(fld: Field, target: str, values: list[str], cfg: ir.Config
 
 
 def judge(fld: Field, target: str, values: list[str], tally: Tally) -> list[str]:
-    """Refused with a located diagnostic, or written and read back: returns the values written.
-    Values a known gap covers are left out (and counted)."""
+    """Refused with a located diagnostic, or written and read back: returns the values written."""
     tally.tried += len(values)
-    kept = [value for value in values if known_gap(fld, target, value) is None]
-    tally.known_gap += len(values) - len(kept)
-    kept = survivors_of_validation(fld, kept, tally)
+    kept = survivors_of_validation(fld, values, tally)
     kept, cfg, text, diags = write_accepted(fld, target, kept, tally)
     if kept:
         assert_reads_back(fld, target, kept, cfg, text, diags, tally)
@@ -754,18 +711,8 @@ def test_hostile_value_is_refused_or_kept_exactly(fld: Field, target: str):
 FIELDS_BY_NAME = {fld.name: fld for fld in FIELDS}
 
 
-@pytest.mark.parametrize("gap", [pytest.param(gap, marks=pytest.mark.xfail(strict=True, reason=gap.reason),
-                                              id=f"{gap.example[0].replace(' ', '-')}-{gap.example[1]}-{gap.example[2]!r}")
-                                 for gap in GAPS])
-def test_known_gap_still_fails(gap: Gap):
-    """Each known gap's example, through the whole property: it fails today (strict xfail)."""
-    field_name, target, value = gap.example
-    assert gap.covers(FIELDS_BY_NAME[field_name], target, value)
-    assert_refused_or_kept(field_name, target, value)
-
-
 def assert_refused_or_kept(field_name: str, target: str, value: str) -> None:
-    """The whole property for one value, known gaps included."""
+    """The whole property for one value."""
     fld, tally = FIELDS_BY_NAME[field_name], Tally()
     values = survivors_of_validation(fld, [value], tally)
     values, cfg, text, diags = write_accepted(fld, target, values, tally)
@@ -776,10 +723,24 @@ def assert_refused_or_kept(field_name: str, target: str, value: str) -> None:
 
 
 # Long values: nginx reads a token into a 4 KiB buffer, HAProxy keeps a reply within its buffer.
-@pytest.mark.xfail(strict=True, reason="nginx writer: a token longer than nginx's 4 KiB buffer is written without a "
-                                       "diagnostic and nginx -t fails ('too long parameter')")
 def test_nginx_token_longer_than_4k():
+    """Refused by the nginx writer (P003 at the value's node), not written for nginx -t to refuse."""
     assert_refused_or_kept("path exact", "nginx", "/" + "a" * 5000)
+    _, diags = nginx_writer.write(with_probes(FIELDS_BY_NAME["path exact"], ["/" + "a" * 5000]))
+    assert [(d.code, d.file, d.line) for d in diags if d.severity == "error"] == [("P003", PROBE_FILE, 1)]
+    assert "tokens are limited to 4096 bytes" in str(diags)
+
+
+# Every field, not just the example above: the writer makes every token in one place (quoting.Tok).
+# "$" is written as ${pxc_dollar} (13 bytes) where nginx expands variables; "\x01" as \x{01} in a map.
+OVERSIZED = ("a" * 5000, "/" + "a" * 5000, "$" * 400, "\x01" * 1000)
+
+
+@pytest.mark.parametrize("fld", [fld for fld in FIELDS if fld.files is None],  # file names: the OS limits them
+                         ids=lambda fld: fld.name.replace(" ", "-"))
+def test_nginx_values_too_long_for_its_buffer_are_refused_or_kept(fld: Field):
+    for value in OVERSIZED:
+        assert_refused_or_kept(fld.name, "nginx", value)
 
 
 def test_haproxy_return_body_larger_than_its_buffer():

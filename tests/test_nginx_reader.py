@@ -889,3 +889,85 @@ def test_values_the_ir_cannot_name_are_reported_not_imported_invalid():
         ("E207", 6), ("I001", 7), ("I001", 8)]
     from proxyc.validate import validate
     assert validate(cfg) == []
+
+
+# ------------------------------------------------------------------------------ token escapes and "$"
+
+# Tokens as written in nginx.conf. nginx decodes \" \' \\ \t \r \n in every token, quoted or
+# bare, and keeps any other backslash pair as written (ngx_conf_read_token).
+ESCAPED_TOKENS = (r'"a\\b"', r'"a\tb"', r'"a\xb"', r'"a\"b"', r'"a\'b"', '"a\\\\"', r'a\tb', r'a\\b', r'a\ b',
+                  r'a\;b', r'"a\nb"', r'a\xb', r"'a\\b\"c'", r'"\\\r"', r'"\\\\t"', r'"\/\\."')
+
+
+def _escape_locations() -> str:
+    return "\n".join(f"location = /t{i} {{ return 200 {token}; }}" for i, token in enumerate(ESCAPED_TOKENS))
+
+
+def _bodies(cfg: ir.Config) -> list[str]:
+    fe, = cfg.frontends
+    by_path = {rule.condition.values[0]: rule.action.body for rule in fe.rules}
+    return [by_path[f"/t{i}"] for i in range(len(ESCAPED_TOKENS))]
+
+
+def test_backslash_escapes_are_decoded_as_nginx_decodes_them(tmp_path):
+    """The reader's values against nginx's own: each token is served as a response body."""
+    require_binary("nginx")
+    from proxyc.verify.procs import http_get, run_nginx
+    from proxyc.verify.stubs import free_port
+
+    port = free_port()
+    text = http(f"server {{\n listen 127.0.0.1:{port};\n{_escape_locations()}\n}}\n")
+    cfg, _ = read_ok(text)
+    with run_nginx(text, tmp_path, [port]):
+        served = [http_get(port, f"/t{i}")[2].decode() for i in range(len(ESCAPED_TOKENS))]
+    assert _bodies(cfg) == served
+    assert served[:3] == ["a\\b", "a\tb", "a\\xb"]  # the oracle decodes, and keeps other pairs
+
+
+def test_escaped_tokens_kept_as_raw_text_print_back_as_written():
+    """A Raw escape hatch is nginx text: its tokens stay as written, not decoded twice."""
+    cfg, _ = read_ok(http("server {\n listen 80;\n location / { return 200 x; }\n}\n"
+                          r'log_format pxc "a\\tb";' "\n"))
+    assert [raw.text for raw in cfg.raw] == [r"log_format pxc a\\tb;"]  # decoded, it would be a\tb: a tab
+
+
+DOLLAR_GEO = 'geo $pxc_dollar {\n default "$";\n}\n'
+
+
+def test_the_writers_dollar_variable_reads_back_as_a_dollar_sign():
+    cfg, diags = read_ok(http(DOLLAR_GEO + """upstream u { server 127.0.0.1:1; }
+server {
+ listen 80;
+ proxy_set_header X-A "${pxc_dollar}host";
+ add_header X-B "a$pxc_dollar" always;
+ location = /r { return 302 "/${pxc_dollar}{x}"; }
+ location = /b { return 200 "${pxc_dollar}${pxc_dollar}1"; }
+ location / { proxy_pass http://u; }
+}"""))
+    fe, = cfg.frontends
+    assert [(op.name, op.value) for op in fe.request_headers] == [("X-A", "$host")]
+    assert [(op.name, op.value) for op in fe.response_headers] == [("X-B", "a$")]
+    assert [getattr(rule.action, "location", None) or rule.action.body for rule in fe.rules] == ["/${x}", "$$1"]
+    assert not cfg.raw and not codes_at(diags, "I001")  # the geo is the writer's own, converted
+
+
+def test_a_dollar_variable_is_a_dollar_only_where_the_writers_geo_defines_it():
+    # Without the geo it is just a variable (nginx -t would refuse it as unknown).
+    _, diags = read_ok(http('server {\n listen 80;\n location / { return 200 "${pxc_dollar}x"; }\n}\n'))
+    assert "uses nginx variables" in str(diags)
+    # With real variables too, the text depends on the request: not a literal.
+    cfg, diags = read_ok(http(DOLLAR_GEO + 'server {\n listen 80;\n location / { return 200 "${pxc_dollar}$host"; }\n}\n'))
+    assert cfg.frontends[0].default.body == "${pxc_dollar}$host"
+    assert "uses nginx variables" in str(diags)
+    # Any other geo holding "$" is a user's own: kept raw.
+    cfg, _ = read_ok(http('geo $dollar {\n default "$";\n}\nserver {\n listen 80;\n location / { return 200 x; }\n}\n'))
+    assert [raw.text.split()[0] for raw in cfg.raw] == ["geo"]
+
+
+def test_an_empty_add_header_adds_nothing():
+    """nginx skips a header whose value is empty (checked against nginx 1.22)."""
+    cfg, diags = read_ok(http('server {\n listen 80;\n add_header X-E "" always;\n proxy_hide_header X-F;\n'
+                              ' add_header X-F "" always;\n location / { return 200 x; }\n}\n'))
+    fe, = cfg.frontends
+    assert [(op.action, op.name) for op in fe.response_headers] == [("delete", "X-F")]
+    assert "adds nothing" in str(diags)

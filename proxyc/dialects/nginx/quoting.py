@@ -9,7 +9,9 @@ literally: location paths, map and geo keys, regexes) or ``text`` (contexts wher
 nginx's tokenizer (ngx_conf_read_token) ends a bare word at whitespace, ``;``, ``{`` or ``}``
 and reads a double-quoted string up to the next unescaped ``"``. Inside any token it turns
 ``\\"``, ``\\'`` and ``\\\\`` into the character and ``\\t``, ``\\r``, ``\\n`` into control
-characters; every other backslash is kept as it is. ``quote`` inverts exactly that.
+characters; every other backslash is kept as it is. ``quote`` inverts exactly that, and
+``unescape`` is that decoding, for the reader (nginx 1.22, ngx_conf_read_token: it decodes bare
+and quoted tokens alike).
 """
 from __future__ import annotations
 
@@ -24,12 +26,40 @@ _BARE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./:%+,=@*-]*")
 # After a backslash these characters are consumed by nginx's tokenizer.
 _NGINX_ESCAPED_AFTER_BACKSLASH = frozenset('"\'\\trn')
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_DECODED_AFTER_BACKSLASH = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "r": "\r", "n": "\n"}
+_BACKSLASH_PAIR = re.compile(r"\\(.)", re.DOTALL)
+
+
+# nginx reads its config through a buffer of NGX_CONF_BUFFER bytes, and a token must fit in it
+# from its first byte (after an opening quote) to the byte after the separator that follows it
+# (ngx_conf_read_token); longer, and nginx -t fails with "too long parameter".
+NGINX_READ_BUFFER = 4096
+_SURELY_SHORT = NGINX_READ_BUFFER // 4 - 4  # characters: UTF-8 needs at most 4 bytes for each
+
+
+class TokenTooLong(ValueError):
+    """A token nginx cannot read: longer than its read buffer holds."""
+
+    def __init__(self, size: int):
+        self.size = size
+        super().__init__(f"a value nginx cannot read: tokens are limited to {NGINX_READ_BUFFER} bytes (nginx's "
+                         f"read buffer, which also holds the two bytes after a token); this one is {size} bytes "
+                         "as written")
 
 
 class Tok(str):
-    """A string that is safe to place in a directive as one token."""
+    """A string that is safe to place in a directive as one token. Every token the writer emits
+    is made here, so this is where one too long for nginx to read is caught (``TokenTooLong``)."""
 
     __slots__ = ()
+
+    def __new__(cls, text: str) -> Tok:
+        if len(text) > _SURELY_SHORT:
+            size = len(text.encode())
+            opening_quote = 1 if text[:1] in ('"', "'") else 0
+            if size - opening_quote + 2 > NGINX_READ_BUFFER:  # + the separator and the byte after it
+                raise TokenTooLong(size)
+        return super().__new__(cls, text)
 
 
 def lit(text: str) -> Tok:
@@ -48,13 +78,27 @@ def quote(text: str) -> str:
     last = len(text) - 1
     for i, ch in enumerate(text):
         if ch == "\\":
-            consumed = i == last or text[i + 1] in _NGINX_ESCAPED_AFTER_BACKSLASH
+            # judged on what is written next: a control character is written as "\t" etc.
+            following = text[i + 1] if i < last else ""
+            consumed = i == last or following in _NGINX_ESCAPED_AFTER_BACKSLASH or following in _CONTROL_ESCAPES
             out.append("\\\\" if consumed else "\\")
         elif ch == '"':
             out.append('\\"')
         else:
             out.append(_CONTROL_ESCAPES.get(ch, ch))
     return '"' + "".join(out) + '"'
+
+
+def unescape(token: str) -> str:
+    """A token as nginx holds it after reading: ``\\"``, ``\\'`` and ``\\\\`` become the character,
+    ``\\t``, ``\\r``, ``\\n`` control characters; any other backslash pair is kept as written.
+
+    Pairs are taken left to right, as nginx does. crossplane's lexer has already turned the
+    quote character's own escape into the quote (``\\"`` → ``"`` in a double-quoted token);
+    that character is not a backslash, so the pairs around it are the ones nginx sees."""
+    if "\\" not in token:
+        return token
+    return _BACKSLASH_PAIR.sub(lambda m: _DECODED_AFTER_BACKSLASH.get(m.group(1), m.group(0)), token)
 
 
 def word(text: str) -> Tok:
@@ -75,6 +119,20 @@ def text(value: str, *, suffix: str = "") -> Tok:
     """A user string in a context where nginx expands variables, followed by a trusted
     ``suffix`` written by the writer (e.g. ``$request_uri``). Always quoted."""
     return Tok(quote(expand_safe(value) + suffix))
+
+
+# A reference to the dollar variable, as ``expand_safe`` writes it or bare.
+_DOLLAR_REFERENCE = re.compile(r"\$(?:\{" + DOLLAR_VAR + r"\}|" + DOLLAR_VAR + r"(?![A-Za-z0-9_]))")
+
+
+def restore_dollars(value: str) -> str | None:
+    """The reader's inverse of ``expand_safe``: ``value`` with each reference to the dollar
+    variable turned back into ``$``, when it has one and uses no other variable; else None
+    (no literal dollar, or real variables the text depends on)."""
+    parts = _DOLLAR_REFERENCE.split(value)
+    if len(parts) == 1 or any("$" in part for part in parts):
+        return None
+    return "$".join(parts)
 
 
 def needs_dollar(value: str) -> bool:

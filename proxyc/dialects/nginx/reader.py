@@ -46,6 +46,7 @@ from .reader_http import (
 from .reader_ledger import FileStats, Ledger, expand_includes
 from .reader_payload import Loader, Stmt
 from .reader_stream import STREAM_SETTINGS, StreamReader, StreamServer
+from .quoting import DOLLAR_VAR
 from .reader_upstreams import UPSTREAM_HANDLED, UpstreamNames, UpstreamReader
 
 MAIN_HANDLED = frozenset({"http", "stream", "events", "load_module"})
@@ -155,6 +156,7 @@ class _Reader:
         level = Level(None, "http")
         items = list(expand_includes(block, self.ledger, HTTP_HANDLED, self._raw_keeper("http", level),
                                      blocks=frozenset({"server", "upstream"})))
+        dollar_geo = self._dollar_variable(items)
         duplicates = []
         for item in items:  # first: names and settings, which hold wherever they are written
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
@@ -175,9 +177,21 @@ class _Reader:
                 self.http_servers.append(self._server_reader.read(item, level))
             elif item.name == "access_log":
                 self._access_log(item)
-            elif item.name not in SETTINGS and item.name != "resolver":
+            elif item.name not in SETTINGS and item.name != "resolver" and item is not dollar_geo:
                 self._raw(item, "http")
         self._http_defaults(level)
+
+    def _dollar_variable(self, items: list[Stmt]) -> Stmt | None:
+        """The nginx writer's ``geo $pxc_dollar { default "$"; }`` (how it writes a literal "$"
+        where nginx expands variables): converted, and every statement below learns that a
+        reference to it is a "$" (``Stmt.literal``). Any other geo stays raw nginx text."""
+        geo = next((item for item in items if _is_dollar_geo(item)), None)
+        if geo is not None:
+            for stmt in geo.walk():
+                self.ledger.converted(stmt)
+            for stmt in _everything_in(items):
+                stmt.dollar_defined = True
+        return geo
 
     def _http_defaults(self, level: Level) -> None:
         compare_send_timeout(level, self.ledger)
@@ -337,6 +351,21 @@ def _fragment_kind(stmts: list[Stmt]) -> str:
     if any(s.name in _HTTP_BLOCKS and s.block is not None for s in top):
         return "http"
     return "server"
+
+
+def _is_dollar_geo(stmt: Stmt) -> bool:
+    body = stmt.block or []
+    return (stmt.name == "geo" and stmt.args == ["$" + DOLLAR_VAR] and len(body) == 1
+            and body[0].name == "default" and body[0].args == ["$"])
+
+
+def _everything_in(stmts: list[Stmt]):
+    """Every statement in these, their blocks and the files they include."""
+    for stmt in stmts:
+        for inner in stmt.walk():
+            yield inner
+            if inner.included:
+                yield from _everything_in(inner.included)
 
 
 def _through_includes(stmts: list[Stmt]):

@@ -73,12 +73,18 @@ def return_action(stmt: Stmt, ledger: Ledger, *, content_type: str, server_name:
     else:
         ledger.invalid(stmt, f'invalid return code "{args[0]}"')
         return None
+    literal = stmt.literal(len(args) - 1)  # the text with the writer's "$" read back, if that is all it uses
     if code in REDIRECT_CODES and value is not None:
+        if literal is not None:
+            ledger.converted(stmt)
+            return ir.Redirect(code=code, location=literal, span=stmt.span)
         return _redirect_or_report(stmt, ledger, value, code, server_name)
     ledger.converted(stmt)
     if code == 444:
         ledger.lossy(stmt, "return 444 closes the connection without a response; imported as status 444")
-    if value is not None and "$" in value:
+    if literal is not None:
+        value = literal
+    elif value is not None and "$" in value:
         ledger.lossy(stmt, "the response text uses nginx variables; imported literally")
     return ir.Return(status=code, body=value or "", content_type=content_type, span=stmt.span)
 

@@ -8,7 +8,8 @@ name: no line → untouched; only the client's value → untouched; the client's
 how the nginx writer encodes the operations, so its output reads back to them.
 
 Response side: ``add_header`` adds to the upstream's headers, ``proxy_hide_header`` removes one
-of them; hidden and added again is ``set``, hidden only is ``delete``.
+of them; hidden and added again is ``set``, hidden only is ``delete``. An empty value adds
+nothing (nginx skips it).
 """
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ def response_headers(added: list[Stmt], hidden: list[Stmt], ledger: Ledger) -> l
         lower = stmt.args[0].lower()
         action = "set" if lower in hidden_names and lower not in replaced else "add"
         replaced.add(lower)
-        ops.append(ir.HeaderOp(action=action, name=stmt.args[0], value=stmt.args[1], span=stmt.span))
+        value = stmt.literal(1) or stmt.args[1]
+        ops.append(ir.HeaderOp(action=action, name=stmt.args[0], value=value, span=stmt.span))
     return ops
 
 
@@ -88,6 +90,9 @@ def _forwarded_for(stmt: Stmt, ledger: Ledger) -> None:
 def _request_value(stmt: Stmt, lower: str, scheme: str | None, ledger: Ledger):
     """One line's value: the client's value, a literal, "" (sends nothing) or None (reported)."""
     value = stmt.args[1]
+    literal = stmt.literal(1)  # a "$" the nginx writer spelled with its dollar variable
+    if literal is not None:
+        return literal
     if value.lower() == "$http_" + lower.replace("-", "_") or (lower == "host" and value == "$host"):
         return _CLIENT_VALUE
     if lower == "x-forwarded-proto" and value == "$scheme" and scheme is not None:
@@ -123,7 +128,11 @@ def _valid_add_header(stmt: Stmt, ledger: Ledger) -> bool:
     always = args[2:] == ["always"]
     if _bad_name(stmt, ledger):
         return False
-    if "$" in args[1]:
+    if args[1] == "":
+        ledger.converted(stmt)
+        ledger.note(stmt, f"add_header {args[0]} with an empty value adds nothing (nginx sends no empty header)")
+        return False
+    if "$" in args[1] and stmt.literal(1) is None:
         ledger.unsupported(stmt, f"add_header {args[0]} uses nginx variables ({args[1]}); not imported")
         return False
     if always:

@@ -28,6 +28,7 @@ from crossplane.parser import _prepare_if_args
 
 from ... import ir
 from ...diagnostics import Diagnostics
+from .quoting import restore_dollars, unescape
 
 
 @dataclass(eq=False)
@@ -45,6 +46,9 @@ class Stmt:
     included: list[Stmt] | None = None
     comments: list[str] = field(default_factory=list)
     source: dict = field(default_factory=dict, repr=False)  # crossplane's dict, for build()
+    # The config defines the nginx writer's literal-dollar variable (quoting.DOLLAR_VAR), so a
+    # reference to it in this statement's text stands for "$" (see ``literal``).
+    dollar_defined: bool = False
 
     @cached_property
     def span(self) -> ir.Span:
@@ -58,6 +62,14 @@ class Stmt:
     def text(self) -> str:
         """The directive as nginx text (with its block), for a Raw escape hatch."""
         return crossplane.build([self.source], indent=4).rstrip("\n")
+
+    def literal(self, index: int) -> str | None:
+        """Argument ``index`` as literal text when it spells a "$" with the writer's dollar
+        variable and uses no other variable; None otherwise (also when the config does not
+        define that variable: then the reference is just a variable)."""
+        if not self.dollar_defined or index >= len(self.args):
+            return None
+        return restore_dollars(self.args[index])
 
     def walk(self):
         """This statement and every statement in its block, depth first (not through includes)."""
@@ -168,8 +180,10 @@ class Loader:
                 else:
                     pending.append(text)
                 continue
-            stmt = Stmt(name=item["directive"], args=list(item["args"]), file=display, line=item["line"],
-                        comments=pending, source=item)
+            # nginx decodes backslash escapes in every token; ``source`` keeps them as written,
+            # which is what a Raw escape hatch prints back.
+            stmt = Stmt(name=unescape(item["directive"]), args=[unescape(arg) for arg in item["args"]],
+                        file=display, line=item["line"], comments=pending, source=item)
             pending = []
             if "block" in item:
                 if depth >= MAX_DEPTH:

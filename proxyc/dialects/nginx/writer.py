@@ -38,6 +38,7 @@ from .quoting import (
     word,
 )
 from .writer_headers import FORWARDED_FOR, ORIGINAL, request_headers, response_headers
+from .writer_limits import reported_if_unreadable
 from .writer_out import Out
 from .writer_routing import (
     Entry,
@@ -151,26 +152,28 @@ class _Writer:
         parts = self.parts[context]
         plans = [self.upstreams.plan(up, context) for up in upstreams]
         for fe in frontends:
-            if context == "http":
-                self._write_http_server(parts, fe)
-            else:
-                self._write_stream_server(parts, fe)
+            self._write_frontend(parts, fe, context)
         with out.block(context):
             if context == "http":
                 self._write_http_defaults(out)
             else:
                 self._write_stream_defaults(out)
             out.blank()
-            if parts.uses_dollar:
+            if parts.uses_dollar or self._raw_uses_dollar(context, frontends):
                 with out.block("geo", lit("$" + DOLLAR_VAR)):
                     out.directive("default", lit('"$"'))
                 out.blank()
             for plan in plans:
-                self.upstreams.write_dns_choice(out, plan)
+                with reported_if_unreadable(self.diags, plan.upstream, "its DNS choice is left out"):
+                    self.upstreams.write_dns_choice(out, plan)
             self._write_matcher_maps(out, context)
             out.extend(parts.maps)
             for plan in plans:
-                self.upstreams.write_block(out, plan)
+                upstream = Out(out.depth)
+                with reported_if_unreadable(self.diags, plan.upstream, "the upstream is left out") as unreadable:
+                    self.upstreams.write_block(upstream, plan)
+                if not unreadable.found:
+                    out.lines += upstream.lines
             if parts.uses_closed:
                 self.upstreams.write_closed_block(out)
             out.extend(parts.servers)
@@ -268,7 +271,9 @@ class _Writer:
                 parts.append(f"severity={_NGINX_SEVERITY[log.level]}")
             else:
                 self.diags.warning(log.span, "P001", f"unknown log level {log.level!r}; nginx's default is used")
-        return word(",".join(parts))
+        with reported_if_unreadable(self.diags, log, "this log target is left out"):
+            return word(",".join(parts))
+        return None
 
     # ================================================================== raw text
 
@@ -287,6 +292,12 @@ class _Writer:
         out.blank()
         out.comment("raw nginx text (not portable)")
         out.verbatim(raw.text)
+
+    def _raw_uses_dollar(self, context: str, frontends: list[ir.Frontend]) -> bool:
+        """Raw text read from an nginx.conf this writer made may spell a "$" with the dollar
+        variable too; the reader took the variable's definition, so it is written again."""
+        raws = self._raw_for(context) + [raw for fe in frontends for raw in fe.raw if raw.target == "nginx"]
+        return any(DOLLAR_VAR in raw.text for raw in raws)
 
     def _report_foreign_raw(self) -> None:
         for raw in self.cfg.raw:
@@ -333,7 +344,10 @@ class _Writer:
                 self.diags.error(listen.span, "P003", f"listen address {address!r} cannot be written safely; "
                                  "it is left out")
                 continue
-            args = [word(address)]
+            with reported_if_unreadable(self.diags, listen, "it is left out") as unreadable:
+                args = [word(address)]
+            if unreadable.found:
+                continue
             if listen.tls is not None:
                 args.append(lit("ssl"))
                 tls_chosen = self._pick_certificate(listen.tls, tls_chosen)
@@ -355,6 +369,10 @@ class _Writer:
             # nginx reads a "$" in these paths as a variable (certificates chosen per handshake).
             if path is not None and ("$" in path or body_problem(path) or header_value_problem(path)):
                 self.diags.error(tls.span, "P003", f"certificate path {path!r} cannot be written safely")
+                return False
+            with reported_if_unreadable(self.diags, tls, "the certificate is left out") as unreadable:
+                word(path or "")
+            if unreadable.found:
                 return False
         return True
 
@@ -381,7 +399,20 @@ class _Writer:
 
     # ================================================================== HTTP servers
 
-    def _write_http_server(self, parts: _ContextParts, fe: ir.Frontend) -> None:
+    def _write_frontend(self, parts: _ContextParts, fe: ir.Frontend, context: Context) -> None:
+        """One server block, kept only when every token in it is one nginx can read; the parts
+        written closer to a too-long value report it themselves and write a stand-in."""
+        server = Out(parts.servers.depth)
+        with reported_if_unreadable(self.diags, fe, f"frontend {fe.name!r} is left out of the nginx output") \
+                as unreadable:
+            if context == "http":
+                self._write_http_server(parts, server, fe)
+            else:
+                self._write_stream_server(parts, server, fe)
+        if not unreadable.found:
+            parts.servers.lines += server.lines
+
+    def _write_http_server(self, parts: _ContextParts, out: Out, fe: ir.Frontend) -> None:
         listeners = self._usable_listens(fe)
         if listeners is None:
             return
@@ -390,7 +421,6 @@ class _Writer:
         entries = [e for e in entries if self._http_matchers_writable(e)]
         self._report_stats(fe.stats)
         self._report_normalisation(fe, entries)
-        out = parts.servers
         out.comments(fe.comments)
         with out.block("server"):
             self._write_listeners(out, *listeners)
@@ -507,12 +537,20 @@ class _Writer:
                     out.directive("default", lit("0"))
                     out.directive("on", lit("1"))
             else:
-                spec = matcher_map(matcher)
-                with out.block("map", lit(spec.source), lit("$" + var)):
-                    out.directive("default", lit("0"))
-                    for flag, pattern in spec.patterns:
-                        out.directive(word(flag + pattern), lit("1"))
+                self._write_matcher_map(out, var, matcher)
             out.blank()
+
+    def _write_matcher_map(self, out: Out, var: str, matcher: ir.Node) -> None:
+        spec = matcher_map(matcher)
+        with reported_if_unreadable(self.diags, matcher, "its rules are left out") as unreadable:
+            source = lit(spec.source)  # a header name in $http_<name>
+        if unreadable.found:
+            return
+        with out.block("map", source, lit("$" + var)):
+            out.directive("default", lit("0"))
+            for flag, pattern in spec.patterns:
+                with reported_if_unreadable(self.diags, matcher, "this value never matches"):
+                    out.directive(word(flag + pattern), lit("1"))
 
     # ------------------------------------------------------------------ shape 1: locations
 
@@ -520,7 +558,11 @@ class _Writer:
         for loc in locations:
             if loc.route.node is not None:
                 out.comments(loc.route.node.comments)
-            args = (lit("="), word(loc.path)) if loc.op == "exact" else (word(loc.path),)
+            with reported_if_unreadable(self.diags, loc.route.node, f"{loc.route.label} is left out of the "
+                                        "nginx output") as unreadable:
+                args = (lit("="), word(loc.path)) if loc.op == "exact" else (word(loc.path),)
+            if unreadable.found:
+                continue
             with out.block("location", *args):
                 self._write_route_body(out, parts, loc.route, "http")
 
@@ -569,12 +611,18 @@ class _Writer:
             for regex, route in route_map.entries:
                 if route.node is not None:
                     maps.comments(route.node.comments)
-                maps.directive(word("~" + regex), value_of(route))
+                with reported_if_unreadable(self.diags, route.node, f"{route.label} never matches"):
+                    maps.directive(word("~" + regex), value_of(route))
         maps.blank()
 
     # ------------------------------------------------------------------ one route's handling
 
     def _write_route_body(self, out: Out, parts: _ContextParts, route: Route, context: Context) -> None:
+        with reported_if_unreadable(self.diags, route.action or route.node, "the nginx output answers 500 here",
+                                    lambda: out.directive("return", lit("500"))):
+            self._write_action(out, parts, route, context)
+
+    def _write_action(self, out: Out, parts: _ContextParts, route: Route, context: Context) -> None:
         action = route.action
         if action is None:
             out.directive("return", lit("503"))
@@ -621,14 +669,15 @@ class _Writer:
                                  "the nginx output answers 503 here")
                 out.directive("return", lit("503"))
                 return
-            if value.startswith("/"):
-                # HAProxy sends a relative Location as written; nginx would make it absolute.
-                out.directive("absolute_redirect", lit("off"))
+            relative = value.startswith("/")
             if action.location is None:  # a prefix; "/" means none (HAProxy's rule)
                 value, suffix = ("" if value == "/" else value), "$request_uri"
             else:
                 suffix = ""
             target = self.user_text(parts, value, suffix)
+            if relative:
+                # HAProxy sends a relative Location as written; nginx would make it absolute.
+                out.directive("absolute_redirect", lit("off"))
         else:
             self.diags.error(action.span, "P001", "redirect without a target; the nginx output answers 503 here")
             out.directive("return", lit("503"))
@@ -645,12 +694,13 @@ class _Writer:
         if action.status in REDIRECT_CODES:
             self.diags.error(action.span, "P001", f"nginx's return {action.status} takes its text as the "
                              "redirect target, not as a body: use a redirect instead")
-        out.directive("default_type", word(action.content_type))
-        out.directive("return", lit(str(action.status)), self.user_text(parts, action.body))
+        content_type, body = word(action.content_type), self.user_text(parts, action.body)
+        out.directive("default_type", content_type)
+        out.directive("return", lit(str(action.status)), body)
 
     # ================================================================== TCP servers
 
-    def _write_stream_server(self, parts: _ContextParts, fe: ir.Frontend) -> None:
+    def _write_stream_server(self, parts: _ContextParts, out: Out, fe: ir.Frontend) -> None:
         listeners = self._usable_listens(fe)
         if listeners is None:
             return
@@ -662,7 +712,6 @@ class _Writer:
         entries = [e for e in entries if targets[e.route.key] is not None and self._stream_matchers_writable(e)]
         default_target = self._stream_target(default, in_map=bool(entries)) or self.upstreams.closed_name()
         default_up = self.cfg.upstream(default.action.upstream) if isinstance(default.action, ir.UseUpstream) else None
-        out = parts.servers
         out.comments(fe.comments)
         with out.block("server"):
             self._write_listeners(out, *listeners)

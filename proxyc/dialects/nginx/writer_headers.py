@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from ... import ir
 from ...diagnostics import Diagnostics
-from .quoting import header_name_problem, header_value_problem
+from .quoting import header_name_problem, header_value_problem, text, word
+from .writer_limits import reported_if_unreadable
 
 
 class _Original:
@@ -49,6 +50,15 @@ def _valid_ops(ops: list[ir.HeaderOp], diags: Diagnostics, where: str) -> list[i
         if problem:
             diags.error(op.span, "P003", f"{where} header cannot be written safely: {problem}; it is left out")
             continue
+        with reported_if_unreadable(diags, op, "it is left out") as unreadable:
+            word(op.name), text(op.value or "")  # as the writer will write them
+        if unreadable.found:
+            continue
+        if op.value == "":
+            # proxy_set_header and add_header skip a header whose value is empty
+            outcome = "removes the header instead" if op.action == "set" else "adds nothing"
+            diags.warning(op.span, "P001", f"nginx will not send an empty header: {op.action} {where} header "
+                          f"{op.name} to '' {outcome}")
         valid.append(op)
     return valid
 

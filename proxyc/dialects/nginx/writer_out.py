@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from .quoting import Tok, comment_safe
 
 INDENT = "    "
+COMMENT_BYTES = 3000  # text per comment line, well inside nginx's 4096-byte read buffer
 
 
 class Out:
@@ -35,7 +36,16 @@ class Out:
         self._put(name + " {}")
 
     def comment(self, text: str) -> None:
-        self._put("# " + comment_safe(text) if text else "#")
+        """A ``#`` line; a long one is split over several, because nginx reads a comment line into
+        its 4 KiB read buffer like a token and refuses a longer one."""
+        data = comment_safe(text).encode()
+        while len(data) > COMMENT_BYTES:
+            cut = COMMENT_BYTES
+            while data[cut] & 0xC0 == 0x80:  # not inside a character's UTF-8 bytes
+                cut -= 1
+            self._put("# " + data[:cut].decode())
+            data = data[cut:]
+        self._put("# " + data.decode() if data else "#")
 
     def comments(self, texts: list[str]) -> None:
         for text in texts:

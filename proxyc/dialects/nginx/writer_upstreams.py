@@ -16,6 +16,7 @@ from ... import ir
 from ...diagnostics import Diagnostics
 from ..common import format_address, parse_address
 from .quoting import Tok, lit, variable_key_problem, word
+from .writer_limits import reported_if_unreadable
 from .writer_out import Out
 
 Context = Literal["http", "stream"]
@@ -186,7 +187,9 @@ class UpstreamWriter:
         if problem:
             self.diags.error(span, "P003", problem + "; round robin is used instead")
             return None
-        return lit({"header": "$http_", "cookie": "$cookie_", "param": "$arg_"}[bal.key] + name)
+        with reported_if_unreadable(self.diags, bal, "round robin is used instead"):
+            return lit({"header": "$http_", "cookie": "$cookie_", "param": "$arg_"}[bal.key] + name)
+        return None
 
     def _address(self, srv: ir.Server, context: Context) -> str | None:
         if srv.port is None and context == "stream":
@@ -198,7 +201,10 @@ class UpstreamWriter:
         if parse_address(address)[2] is not None:
             self.diags.error(srv.span, "P003", f"server address {address!r} cannot be written safely for nginx")
             return None
-        return address
+        with reported_if_unreadable(self.diags, srv, f"server {srv.name!r} is left out of the nginx output"):
+            word(address)  # as it is written
+            return address
+        return None
 
     def _server_args(self, up: ir.Upstream, srv: ir.Server, context: Context) -> list[Tok] | None:
         address = self._address(srv, context)
@@ -351,7 +357,8 @@ class UpstreamWriter:
             if parse_address(address)[2] is not None:
                 self.diags.error(ns.span, "P003", f"nameserver address {address!r} cannot be written safely")
                 continue
-            addresses.append(word(address))
+            with reported_if_unreadable(self.diags, ns, "it is left out"):
+                addresses.append(word(address))
         if not addresses:
             self.diags.error(resolver.span, "P001", f"resolver {resolver.name!r} has no usable nameserver")
             return
