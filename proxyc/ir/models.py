@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, PrivateAttr
-
-from .base import Node
+from .base import Field, Node, PrivateAttr
 
 Mode = Literal["http", "tcp"]
 Millis = int
@@ -331,6 +329,3 @@ def _lookup(cfg: Config, field: str, name: str):
     cfg._index[field] = (items, built, len(items))
     return built.get(name)
 
-
-for _model in (Not, All, AnyOf, Acl, Rule, Frontend):
-    _model.model_rebuild()

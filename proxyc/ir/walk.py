@@ -15,16 +15,20 @@ _NGINX_UNITS_MS = {**_UNITS_MS, "w": 7 * 86_400_000, "M": 30 * 86_400_000, "y": 
 
 
 def iter_nodes(node: Node) -> Iterator[Node]:
-    """Every node below ``node`` (itself included), parents before children, in field order."""
-    yield node
-    for name in type(node).model_fields:
-        value = getattr(node, name)
-        if isinstance(value, Node):
-            yield from iter_nodes(value)
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, Node):
-                    yield from iter_nodes(item)
+    """Every node below ``node`` (itself included), parents before children, in field order.
+    Iterative, so a condition nested thousands deep (which validation then refuses) is walked too."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children: list[Node] = []
+        for name in type(current).model_fields:
+            value = getattr(current, name)
+            if isinstance(value, Node):
+                children.append(value)
+            elif isinstance(value, list):
+                children.extend(item for item in value if isinstance(item, Node))
+        stack.extend(reversed(children))
 
 
 def parse_duration(text: str, *, default_unit: str = "ms") -> int | None:
@@ -59,12 +63,7 @@ def format_duration(ms: int) -> str:
 
 def nul_fields(node: Node) -> Iterator[tuple[Node, str]]:
     """(node, field name) for every string field holding a NUL character. No target format can
-    hold one. The JSON dump (done in Rust) makes the common case — no NUL — cheap."""
-    try:
-        if "\\u0000" not in node.model_dump_json():
-            return
-    except ValueError:  # nested too deeply to serialise: validation refuses that tree anyway (V114)
-        return
+    hold one."""
     for each in iter_nodes(node):
         for name in type(each).model_fields:
             value = getattr(each, name)
