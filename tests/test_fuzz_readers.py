@@ -12,7 +12,6 @@ where the format has them: the DSL and HAProxy). When a reader returns a config,
 both writers run on it without an exception too, since that is what ``proxyc build`` does next.
 A few inputs go through ``load_file`` (the bytes path) and the real command line.
 
-Crashes found in modules this file does not own are strict xfails below, for their owners.
 ``pytest -s`` prints how many inputs each reader was given. ``python tests/fuzz_long.py`` runs
 the same properties for much longer.
 """
@@ -148,8 +147,6 @@ TRIED: Counter[str] = Counter()
 def print_counts():
     yield
     print("\nfuzzed inputs per reader: " + ", ".join(f"{key} {TRIED[key]}" for key in sorted(TRIED)))
-    if KNOWN_HITS:
-        print("inputs that hit a known problem: " + ", ".join(f"{k}: {n}" for k, n in sorted(KNOWN_HITS.items())))
 
 
 def problems(diags, fmt: str, filename: str) -> list[str]:
@@ -198,30 +195,11 @@ def compile_problems(fmt: str, text: str, filename: str, **options) -> list[str]
         return [crash_signature(exc)]
 
 
-# Problems found by this fuzzing in modules this file does not own: signature -> the reason. Each
-# has a strict xfail below with a concrete input; inputs that hit only these are counted, not failed.
-KNOWN: dict[str, str] = {
-    "RecursionError in dialects/nginx/reader_payload.py:_convert":
-        "nginx reader: blocks nested about 1000 deep exceed Python's recursion limit in "
-        "reader_payload._convert (a RecursionError, not a diagnostic)",
-    "pxc E001 without a column":
-        "DSL reader: 'unexpected end of file' has a line but no column",
-    "Malformed in dialects/haproxy/reader_servers.py:_duration":
-        "HAProxy reader: a server's malformed 'inter' (e.g. 1000x) raises Malformed out of "
-        "reader_backend._gather_server_settings instead of becoming an E208 diagnostic",
-}
-
-
 def read_and_compile(fmt: str, text: str, filename: str | None = None, **options) -> None:
     filename = filename or FILE_NAMES[fmt]
     TRIED[fmt] += 1
     found = compile_problems(fmt, text, filename, **options)
-    unknown = [problem for problem in found if problem not in KNOWN]
-    KNOWN_HITS.update(problem for problem in found if problem in KNOWN)
-    assert not unknown, f"{unknown} for input {text[:2000]!r}"
-
-
-KNOWN_HITS: Counter[str] = Counter()
+    assert not found, f"{found} for input {text[:2000]!r}"
 
 
 SETTINGS = settings(max_examples=MUTANTS_PER_FORMAT, derandomize=True, deadline=None, database=None,
@@ -363,8 +341,6 @@ INCLUDE_TREES = {
     "include chain 300 deep": {"nginx.conf": "events {}\nhttp { include i0.conf; }\n",
                                **{f"i{n}.conf": f"include i{n + 1}.conf;\n" for n in range(300)}},
 }
-KNOWN["RecursionError in dialects/nginx/reader_payload.py:_statements"] = (
-    "nginx reader: a chain of 300 includes exceeds Python's recursion limit (a RecursionError, not a diagnostic)")
 INCLUDE_CASES = list(INCLUDE_TREES)
 
 
@@ -420,7 +396,7 @@ def test_bytes_through_load_file(data: bytes, suffix: str, tmp_path: Path):
     path = tmp_path / f"input{suffix}"
     path.write_bytes(data)
     found = load_problems(path)
-    assert not [problem for problem in found if problem not in KNOWN], found
+    assert not found, found
 
 
 def test_invalid_utf8_is_located(tmp_path: Path):
