@@ -15,7 +15,8 @@ validate IR data from outside (``Config.model_validate``). The method names foll
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, ClassVar
+import re
+from typing import Any, Callable, ClassVar, NamedTuple
 
 _REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "<required>"})()
 _UNSET: Any = type("Unset", (), {"__repr__": lambda self: "<unset>"})()
@@ -24,44 +25,27 @@ _UNSET: Any = type("Unset", (), {"__repr__": lambda self: "<unset>"})()
 _META_FIELDS = frozenset({"span", "comments"})
 
 
-class Span:
+class Span(NamedTuple):
     """Where a node was read from. Lines and columns are 1-based; col is None where the
-    format does not give columns (crossplane only reports lines). Immutable, so shared freely."""
+    format does not give columns (crossplane only reports lines). Immutable, so shared freely;
+    a tuple, because readers make one per statement and a tuple is the cheapest thing to make."""
 
-    __slots__ = ("file", "line", "col")
-
-    def __init__(self, file: str | None = None, line: int = 0, col: int | None = None) -> None:
-        object.__setattr__(self, "file", file)
-        object.__setattr__(self, "line", line)
-        object.__setattr__(self, "col", col)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("a Span is immutable")
-
-    def __eq__(self, other: Any) -> bool:
-        if type(other) is not Span:
-            return NotImplemented
-        return self.line == other.line and self.col == other.col and self.file == other.file
-
-    def __hash__(self) -> int:
-        return hash((self.file, self.line, self.col))
-
-    def __repr__(self) -> str:
-        return f"Span(file={self.file!r}, line={self.line!r}, col={self.col!r})"
+    file: str | None = None
+    line: int = 0
+    col: int | None = None
 
     def __str__(self) -> str:
         where = self.file or "<input>"
         return f"{where}:{self.line}:{self.col}" if self.col else f"{where}:{self.line}"
 
-    def __reduce__(self):
-        return (Span, (self.file, self.line, self.col))
-
     def model_dump(self, *, mode: str = "python", exclude_defaults: bool = False) -> dict[str, Any]:
         data = {"file": self.file, "line": self.line, "col": self.col}
         if exclude_defaults:
-            defaults = {"file": None, "line": 0, "col": None}
-            data = {k: v for k, v in data.items() if v != defaults[k]}
+            data = {k: v for k, v in data.items() if v != _SPAN_DEFAULTS[k]}
         return data
+
+
+_SPAN_DEFAULTS = {"file": None, "line": 0, "col": None}
 
 
 class FieldInfo:
@@ -127,7 +111,19 @@ class _NodeMeta(type):
         cls.model_fields = fields
         cls.__private_attributes__ = private
         cls._semantic_fields = tuple(n for n in fields if n not in _META_FIELDS)
+        cls._child_fields = tuple(n for n, f in fields.items() if _may_hold_nodes(f.annotation))
         return cls
+
+
+# Capitalised names in annotations that never stand for a node: walking skips such fields.
+_NOT_NODES = frozenset({"Literal", "Millis", "Mode", "Algorithm", "Span", "None", "ClassVar"})
+_CAPITALISED = re.compile(r"\b[A-Z]\w*")
+
+
+def _may_hold_nodes(annotation: str) -> bool:
+    """Whether a field (by its annotation, as written) can hold nodes. An unknown name counts
+    as a node type, so a new alias makes walks slower, never wrong."""
+    return any(name not in _NOT_NODES for name in _CAPITALISED.findall(annotation))
 
 
 def _first_init(self: Node, **values: Any) -> None:
@@ -170,6 +166,7 @@ class Node(metaclass=_NodeMeta):
     model_fields: ClassVar[dict[str, FieldInfo]]
     __private_attributes__: ClassVar[dict[str, PrivateAttr]]
     _semantic_fields: ClassVar[tuple[str, ...]]
+    _child_fields: ClassVar[tuple[str, ...]]  # the fields that can hold nodes (see iter_nodes)
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -22,7 +22,7 @@ def iter_nodes(node: Node) -> Iterator[Node]:
         current = stack.pop()
         yield current
         children: list[Node] = []
-        for name in type(current).model_fields:
+        for name in type(current)._child_fields:
             value = getattr(current, name)
             if isinstance(value, Node):
                 children.append(value)

@@ -45,17 +45,34 @@ def read_fast(text: str, builder):
 
 
 class _Word(Token):
-    """A lark Token made and compared at C speed: lark's own constructor and ``__eq__`` are
-    Python code, and this path makes hundreds of thousands of them."""
+    """A lark WORD token made and compared at C speed: lark's own constructor and ``__eq__`` are
+    Python code, and this path makes hundreds of thousands of them. Only ``line`` and ``column``
+    are stored; what lark keeps in its other slots follows from them (a word is on one line)."""
+
+    __slots__ = ()
+    __eq__ = str.__eq__
+    __hash__ = str.__hash__
+    type = "WORD"
+    value = property(str.__str__)
+    end_line = property(lambda tok: tok.line)
+    end_column = property(lambda tok: tok.column + len(tok))
+    start_pos = end_pos = None
+
+
+class _Keyword(Token):
+    """A keyword: its type is its upper-cased text, as lark's lexer names keyword terminals."""
 
     __slots__ = ()
     __eq__ = str.__eq__
     __hash__ = str.__hash__
 
 
-def _word(text: str, type_: str, line: int, col: int, start: int | None = None) -> Token:
-    tok = str.__new__(_Word, text)
-    tok.type, tok.value, tok.start_pos = type_, text, start
+_new_str = str.__new__
+
+
+def _keyword(text: str, line: int, col: int) -> Token:
+    tok = str.__new__(_Keyword, text)
+    tok.type, tok.value, tok.start_pos = text.upper(), text, None
     tok.line, tok.column, tok.end_line, tok.end_column, tok.end_pos = line, col, line, col + len(text), None
     return tok
 
@@ -67,7 +84,12 @@ class _Reader:
     # ---- tokens ---------------------------------------------------------------------------
     @staticmethod
     def words(line: str, lineno: int) -> list[Token]:
-        return [_word(m.group(), "WORD", lineno, m.start() + 1, m.start()) for m in _WORDS.finditer(line)]
+        words = []
+        for match in _WORDS.finditer(line):  # _word inlined: this loop runs once per word of the file
+            tok = _new_str(_Word, match.group())
+            tok.line, tok.column = lineno, match.start() + 1
+            words.append(tok)
+        return words
 
     @staticmethod
     def value(tok: Token, keywords_here: frozenset[str] = frozenset()) -> Token:
@@ -79,7 +101,7 @@ class _Reader:
 
     @staticmethod
     def keyword(tok: Token) -> Token:
-        return _word(str(tok), tok.upper(), tok.line, tok.column, tok.start_pos)
+        return _keyword(str(tok), tok.line, tok.column)
 
     # ---- blocks ---------------------------------------------------------------------------
     def run(self, text: str):

@@ -30,6 +30,9 @@ RAW_CONTEXTS = {"nginx": ("main", "http", "stream"), "haproxy": ("global", "defa
 
 
 def unquote(text: str) -> str:
+    first = text[:1]
+    if first != "'" and first != '"':
+        return str(text)
     if len(text) >= 2 and text[0] == text[-1] == "'":
         return text[1:-1]
     if len(text) >= 2 and text[0] == text[-1] == '"':
