@@ -30,9 +30,10 @@ BODYLESS_STATUSES = (204, 304)
 HEADER_ACTIONS = {"set": "set-header", "add": "add-header", "delete": "del-header"}
 FRONTEND_TIMEOUTS = (("client", "client"), ("http_request", "http-request"))
 BACKEND_ONLY_TIMEOUTS = ("connect", "server", "queue", "tunnel", "check")
-# The three steps DESIGN §2 names (the HAProxy reader recognises exactly these), in the order
-# HAProxy's manual gives.
-NORMALIZE_STEPS = ("percent-decode-unreserved", "path-merge-slashes", "path-strip-dotdot")
+# HAProxy 2.6's steps towards nginx's normalisation (the HAProxy reader recognises exactly these),
+# in nginx's order: decode, merge slashes, then resolve "." and ".." (without path-strip-dot, "/."
+# and "/a/./b" would be matched as written; measured with verify against nginx 1.22).
+NORMALIZE_STEPS = ("percent-decode-unreserved", "path-merge-slashes", "path-strip-dot", "path-strip-dotdot")
 
 # tune.bufsize (16384) minus tune.maxrewrite (1024): measured, a longer `return ... string`
 # body makes HAProxy warn, which -dW makes fatal.
@@ -172,9 +173,11 @@ class FrontendWriter:
         if self.mode != "http":
             self.ctx.diags.warning(self.fe.span, "P001", "normalize_uri in tcp mode: ignored")
             return []
-        self.ctx.diags.info(self.fe.span, "P001", "HAProxy normalises less than nginx: only unreserved "
-                            "characters are percent-decoded (%2F stays), '/./' stays, and a '..' above the "
-                            "root is kept where nginx answers 400")
+        if any(isinstance(node, ir.PathMatch) for node in ir.iter_nodes(self.fe)):  # a path decides a route
+            self.ctx.diags.warning(self.fe.span, "P001", "HAProxy normalises less than nginx: only unreserved "
+                                   "characters are percent-decoded, so a path with an escaped reserved character "
+                                   "(such as %23 or %2F) is matched still escaped where nginx decodes it, and a "
+                                   "'..' above the root is kept where nginx answers 400")
         return [f"http-request normalize-uri {step}" for step in NORMALIZE_STEPS]
 
     # ------------------------------------------------------------------ headers
