@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from pathlib import Path
-
 import click
-
-from .diagnostics import Diagnostic, code_frame
 
 FORMAT_CHOICE = click.Choice(["pxc", "nginx", "haproxy"])
 
@@ -22,6 +18,8 @@ FORMAT_CHOICE = click.Choice(["pxc", "nginx", "haproxy"])
 # ------------------------------------------------------------------------------ reporting
 
 def _echo_diagnostics(diags, sources: dict[str, str] | None = None, *, strict: bool = False) -> None:
+    from .diagnostics import Diagnostic, code_frame
+
     sources = sources or {}
     for d in sorted(diags, key=Diagnostic.sort_key):
         severity = "error" if strict and d.code.startswith("P") else d.severity
@@ -73,6 +71,8 @@ def _load_or_exit(path: str, fmt: str | None):
 
 
 def _refuse_input_as_output(out: str | None, file: str) -> None:
+    from pathlib import Path
+
     if out not in (None, "-") and Path(out).resolve() == Path(file).resolve():
         raise click.UsageError(f"refusing to overwrite the input file {out}")
 
