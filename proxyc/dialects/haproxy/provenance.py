@@ -46,9 +46,33 @@ def reader_shape(cond: ir.Condition | None, acls: dict[str, ir.Acl], declared: s
 
 
 def declared_shape(cond: ir.Condition, acls: dict[str, ir.Acl]):
-    """The condition the reader gives a declared ACL: its ``acl`` lines ORed, one per matcher
-    (the writer flattens nested ``or``s and references to other such ACLs)."""
-    return reader_shape(cond, acls, set())
+    """The condition the reader gives a declared ACL: its ``acl`` lines ORed, one per matcher,
+    as the writer flattens nested ``or``s and references to other such ACLs (repeats kept).
+    None when the ACL is not such an ``or``: the writer does not declare it."""
+    matchers = _or_of_matchers(cond, acls, frozenset())
+    if not matchers:
+        return None
+    copies = [m.model_copy(deep=True) for m in matchers]
+    return copies[0] if len(copies) == 1 else ir.AnyOf(items=copies)
+
+
+def _or_of_matchers(cond, acls: dict[str, ir.Acl], visiting: frozenset[str]) -> list | None:
+    if isinstance(cond, MATCHERS):
+        return [cond] if _has_patterns(cond) else None
+    if isinstance(cond, ir.AclRef):
+        acl = acls.get(cond.name)
+        if acl is None or cond.name in visiting:
+            return None
+        return _or_of_matchers(acl.condition, acls, visiting | {cond.name})
+    if isinstance(cond, ir.AnyOf):
+        out: list = []
+        for item in cond.items:
+            part = _or_of_matchers(item, acls, visiting)
+            if part is None:
+                return None
+            out += part
+        return out
+    return None
 
 
 def _dnf(cond, negated: bool, acls, declared, visiting, atoms) -> list[Term]:
@@ -105,12 +129,7 @@ def acls_differ(fe: ir.Frontend, declared: set[str]) -> bool:
     """Whether the reader would not get ``fe.acls`` back from the ``acl`` lines alone."""
     acls = {a.name: a for a in fe.acls}
     for acl in fe.acls:
-        if acl.name not in declared:
-            return True
-        try:
-            if declared_shape(acl.condition, acls) != acl.condition:
-                return True
-        except NotWritable:
+        if acl.name not in declared or declared_shape(acl.condition, acls) != acl.condition:
             return True
     return False
 
@@ -150,10 +169,7 @@ def restore_acls(read: list[ir.Acl], lines: list[str]) -> list[ir.Acl]:
         if mine is None:
             out.append(acl)
             continue
-        try:
-            same = declared_shape(acl.condition, said) == mine.condition
-        except NotWritable:
-            same = False
+        same = declared_shape(acl.condition, said) == mine.condition
         out.append(mine.model_copy(update={"condition": acl.condition}) if same else mine)
     listed = set(said)
     out += [a for a in read if a.name not in listed]  # declared but not in the comments: added by hand
