@@ -13,6 +13,9 @@ The payload is DSL text (the .pxc grammar), one statement per comment line.
 """
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from .. import ir
 
 PREFIX = "proxyc:"
@@ -71,12 +74,24 @@ def parse_condition(text: str) -> ir.Condition | None:
     return fe.rules[0].condition if fe is not None and len(fe.rules) == 1 else None
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:~-]*")
+
+
 def parse_name(text: str) -> str | None:
     """A name written with ``name_text`` (bare or quoted), or None."""
+    if _PLAIN_NAME.fullmatch(text) and text not in _keywords():
+        return text  # the common case, without a parse
     fe = parse_frontend_lines([f"use {text}"])
     if fe is None or len(fe.rules) != 1 or not isinstance(fe.rules[0].action, ir.UseUpstream):
         return None
     return fe.rules[0].action.upstream
+
+
+@cache
+def _keywords() -> frozenset[str]:
+    from .pxc.writer import _lexicon
+
+    return _lexicon()[1]
 
 
 def _without_spans(node: ir.Frontend) -> ir.Frontend:
@@ -84,3 +99,27 @@ def _without_spans(node: ir.Frontend) -> ir.Frontend:
     for item in ir.iter_nodes(node):
         item.span = None
     return node
+
+
+def name_comment(kind: str, name: str) -> str:
+    """``proxyc: <kind> <name>``: the IR name of what the next directive writes, for targets
+    whose syntax has no place for it (an nginx server block, an upstream's server line)."""
+    return comment(f"{kind} {name_text(name)}")
+
+
+def take_name(comments: list[str], kind: str) -> tuple[str | None, list[str]]:
+    """The name a ``proxyc: <kind> NAME`` comment gives (the last one, if repeated), and the
+    comments without the provenance ones (they describe the output, not the IR)."""
+    name, kept = None, []
+    for text in comments:
+        said = payload(text)
+        if said is None:
+            kept.append(text)
+        elif said.startswith(kind + " "):
+            name = parse_name(said[len(kind) + 1:]) or name
+    return name, kept
+
+
+def strip(comments: list[str]) -> list[str]:
+    """``comments`` without provenance comments."""
+    return [text for text in comments if payload(text) is None]

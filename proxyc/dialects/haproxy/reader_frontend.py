@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 
 from ... import ir
+from .. import provenance
 from ..common import parse_address
 from .lexer import Line, Word
+from .provenance import restore_acls, restore_condition
 from .reader_actions import (
     HEADER_VERBS,
     Cursor,
@@ -21,8 +23,6 @@ from .reader_actions import (
     read_terminal,
 )
 from .reader_base import Malformed, ReadContext, Unconvertible
-from .. import provenance
-from .provenance import restore_acls, restore_condition
 from .reader_conditions import ALWAYS, NEVER, AclTable, ConditionReader, read_expression
 from .reader_proxy import ProxyPart, arg
 from .writer_frontends import NORMALIZE_STEPS

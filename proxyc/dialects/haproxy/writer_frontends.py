@@ -259,7 +259,8 @@ class FrontendWriter:
         except Unwritable:
             return
 
-    def _add_leading(self, action: ir.Node, terms: list[Term], node: ir.Node, provenance: list[str] = ()) -> None:
+    def _add_leading(self, action: ir.Node, terms: list[Term], node: ir.Node,
+                     provenance: list[str] = ()) -> None:
         if self.answers_everything:
             self.ctx.diags.info(node.span, "P001", "never reached: an earlier rule answers every request; "
                                 "not written")

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 
 from ... import ir
+from ...validate import NAME
+from ..provenance import take_name
+from .provenance import routing_from_comments, same_first_match
 from .reader_conditions import all_of
 from .reader_headers import request_headers, response_headers
 from .reader_http import ServerBlock, duration_of
@@ -41,6 +44,20 @@ class FrontendNames:
         self._taken.add(candidate)
         return candidate
 
+    def claim(self, name: str | None) -> bool:
+        """Take ``name`` (from the writer's ``# proxyc: frontend`` comment) if it is a valid IR
+        name nobody has yet."""
+        if name is None or not NAME.fullmatch(name) or name in self._taken:
+            return False
+        self._taken.add(name)
+        return True
+
+    def of_block(self, kind: str, spec: ListenSpec, comments: list[str], alone: bool) -> tuple[str, list[str]]:
+        """The frontend's name and its comments: the one the writer recorded when the frontend
+        is this server block alone, else one made from the first socket."""
+        said, kept = take_name(comments, "frontend")
+        return (said if alone and self.claim(said) else self.name(kind, spec)), kept
+
 
 class HttpFrontends:
     def __init__(self, ledger: Ledger, names: FrontendNames):
@@ -57,11 +74,13 @@ class HttpFrontends:
         first = group.listens[0]
         kind = "https" if first.ssl else "http"
         default = group.default
-        fe = ir.Frontend(name=self.names.name(kind, first), span=default.stmt.span,
-                         comments=list(default.stmt.comments))
+        name, comments = self.names.of_block(kind, first, default.stmt.comments, alone=len(group.servers) == 1)
+        fe = ir.Frontend(name=name, span=default.stmt.span, comments=comments)
         fe.listens = [ir.Listen(address=spec.address, port=spec.port, tls=self._tls(group, spec),
                                 default_server=spec.default, span=spec.stmt.span) for spec in group.listens]
         self._routes(fe, group)
+        if len(group.servers) == 1:
+            self._routing_as_written(fe, default.stmt.comments)
         # nginx matches locations against the normalised URI; keep that meaning where paths matter
         fe.normalize_uri = any(isinstance(node, ir.PathMatch) for node in ir.iter_nodes(fe))
         self._stats(fe, group)
@@ -95,6 +114,17 @@ class HttpFrontends:
         routes = group.default.routes
         fe.rules += [_copy_rule(rule, rule.condition) for rule in routes.rules]
         fe.default = routes.fallthrough.model_copy() if routes.fallthrough is not None else None
+
+    @staticmethod
+    def _routing_as_written(fe: ir.Frontend, comments: list[str]) -> None:
+        """The writer's ``# proxyc:`` routing (named ACLs, rule order), when it routes every
+        path exactly as the locations read here (see nginx/provenance.py)."""
+        said = routing_from_comments(comments)
+        if said is not None and same_first_match(said, fe):
+            for node in [*said.acls, *said.rules, *([said.default] if said.default else [])]:
+                for item in ir.iter_nodes(node):
+                    item.span = fe.span  # diagnostics about them point at the server block
+            fe.acls, fe.rules, fe.default = said.acls, said.rules, said.default
 
     def _stats(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
         for server in group.servers:

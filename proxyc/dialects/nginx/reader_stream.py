@@ -108,8 +108,8 @@ class StreamReader:
         return out
 
     def _frontend(self, server: StreamServer, listens: list[ListenSpec], defaults_level: Level | None) -> ir.Frontend:
-        fe = ir.Frontend(name=self.frontend_names.name("tcp", listens[0]), mode="tcp", span=server.stmt.span,
-                         comments=list(server.stmt.comments))
+        name, comments = self.frontend_names.of_block("tcp", listens[0], server.stmt.comments, alone=True)
+        fe = ir.Frontend(name=name, mode="tcp", span=server.stmt.span, comments=comments)
         fe.listens = [ir.Listen(address=spec.address, port=spec.port, tls=self._tls(server, spec),
                                 span=spec.stmt.span) for spec in listens]
         fe.rules, denies_all = access_rules(server.level.array("access"), self.ledger, None)

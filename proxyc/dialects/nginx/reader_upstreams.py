@@ -17,6 +17,7 @@ from ... import ir
 from ...ir.walk import parse_nginx_duration
 from ...validate import NAME
 from ..common import parse_address
+from ..provenance import take_name
 from .reader_ledger import Ledger
 from .reader_payload import Stmt
 
@@ -120,6 +121,9 @@ class UpstreamReader:
                 up.raw.append(ir.Raw(target="nginx", text=child.text(), span=child.span))
                 self.ledger.unsupported(child, f"{child.name} in an upstream is not modelled; kept as raw nginx text")
         up.passive = self._passive(failures)
+        if len({srv.name for srv in up.servers}) != len(up.servers):  # recorded names clash: number them all
+            for index, srv in enumerate(up.servers, 1):
+                srv.name = f"s{index}"
         self.ledger.converted(stmt)
         return up
 
@@ -139,8 +143,9 @@ class UpstreamReader:
         if problem:
             self.ledger.invalid(stmt, problem)
             return
-        server = ir.Server(name=f"s{len(up.servers) + 1}", host=host, port=port, span=stmt.span,
-                           comments=list(stmt.comments))
+        said, comments = take_name(stmt.comments, "server")
+        server = ir.Server(name=_server_name(said, len(up.servers) + 1), host=host, port=port, span=stmt.span,
+                           comments=comments)
         fails = _ServerFailures(stmt, NGINX_MAX_FAILS, NGINX_FAIL_TIMEOUT, False)
         for param in stmt.args[1:]:
             self._server_param(stmt, param, server, up, fails)
@@ -288,3 +293,9 @@ def parse_proxy_pass(url: str, *, stream: bool) -> ProxyTarget:
     if problem:
         return ProxyTarget(problem=problem)
     return ProxyTarget(upstream=host, host=host, port=port, uri=slash + uri, tls=tls)
+
+
+
+def _server_name(said: str | None, position: int) -> str:
+    """The name the writer's ``# proxyc: server`` comment recorded, else ``s<position>``."""
+    return said if said is not None and NAME.fullmatch(said) else f"s{position}"

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from ... import ir
 from ...diagnostics import Diagnostic, Diagnostics
 from ..common import format_address, parse_address
+from ..provenance import name_comment
+from .provenance import routing_comments
 from .quoting import (
     DOLLAR_VAR,
     Tok,
@@ -421,7 +423,13 @@ class _Writer:
         entries = [e for e in entries if self._http_matchers_writable(e)]
         self._report_stats(fe.stats)
         self._report_normalisation(fe, entries)
-        out.comments(fe.comments)
+        locations = plan_locations(entries, default, self.diags)
+        # nginx keeps no ACL names or rule order: with plain locations the reader can check
+        # (and then use) the routing as written, so it goes along as comments.
+        routing = routing_comments(fe) if locations is not None and (fe.acls or fe.rules) else []
+        out.comments([*fe.comments, name_comment("frontend", fe.name)])
+        routing_at, diags_before = len(out.lines), len(self.diags)
+        out.comments(routing)
         with out.block("server"):
             self._write_listeners(out, *listeners)
             self._write_http_timeouts(out, fe.timeouts)
@@ -430,12 +438,15 @@ class _Writer:
                 self._write_request_headers(out, parts, fe)
             self._write_response_headers(out, parts, fe)
             out.blank()
-            locations = plan_locations(entries, default, self.diags)
             if locations is not None:
                 self._write_path_locations(out, parts, locations)
             else:
                 self._write_route_map_locations(out, parts, fe, entries, default)
             self._write_frontend_raw(out, fe)
+        if any(d.severity == "error" for d in self.diags.items[diags_before:]):
+            # Something was left out: the comments would describe routing that is not there
+            # (and repeat the refused value), so they go.
+            del out.lines[routing_at:routing_at + len(routing)]
         out.blank()
 
     def _write_frontend_raw(self, out: Out, fe: ir.Frontend) -> None:
@@ -712,7 +723,7 @@ class _Writer:
         entries = [e for e in entries if targets[e.route.key] is not None and self._stream_matchers_writable(e)]
         default_target = self._stream_target(default, in_map=bool(entries)) or self.upstreams.closed_name()
         default_up = self.cfg.upstream(default.action.upstream) if isinstance(default.action, ir.UseUpstream) else None
-        out.comments(fe.comments)
+        out.comments([*fe.comments, name_comment("frontend", fe.name)])
         with out.block("server"):
             self._write_listeners(out, *listeners)
             self._write_stream_timeouts(out, fe, default_up)

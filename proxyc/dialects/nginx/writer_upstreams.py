@@ -15,6 +15,7 @@ from typing import Literal
 from ... import ir
 from ...diagnostics import Diagnostics
 from ..common import format_address, parse_address
+from ..provenance import name_comment
 from .quoting import Tok, lit, variable_key_problem, word
 from .writer_limits import reported_if_unreadable
 from .writer_out import Out
@@ -274,8 +275,10 @@ class UpstreamWriter:
         with out.block("upstream", word(name)):
             if plan.balance:
                 out.directive(plan.balance[0], *plan.balance[1:])
-            for srv, args in plan.servers:
-                out.comments(srv.comments)
+            for index, (srv, args) in enumerate(plan.servers, 1):
+                # The reader names servers s1, s2, ... in order; any other name is carried.
+                said = [name_comment("server", srv.name)] if srv.name != f"s{index}" else []
+                out.comments([*srv.comments, *said])
                 out.directive("server", *args)
             for raw in up.raw:
                 if raw.target == "nginx":

@@ -1,0 +1,94 @@
+"""A frontend's routing as it was written (named ACLs, rule order, ``default``), carried above
+an nginx server block as ``# proxyc:`` comments (see ``proxyc/dialects/provenance.py``).
+
+nginx keeps none of it: the writer turns a first-match list of path rules into exact and
+prefix locations, and the reader turns those back into nginx's own order (exact first, then
+the longest prefix) with every ACL inlined. Both lists mean the same, but they are not the same
+IR. The reader takes the comment's routing only after checking that it routes *every* path
+exactly as the locations it read do; for lists of case-sensitive exact and prefix matches that
+check is complete (``same_first_match``), so an edited config is read from its locations, and a
+config without the comments imports as any hand-written one.
+"""
+from __future__ import annotations
+
+from ... import ir
+from .. import provenance
+
+PathOp = tuple[str, str]  # ("exact" | "prefix", path)
+
+
+def routing_comments(fe: ir.Frontend) -> list[str]:
+    """The frontend's ACLs, rules and default as provenance comment texts (all or nothing)."""
+    from ..pxc.writer import _Writer
+
+    writer = _Writer()
+    lines = [writer.acl(acl, 0) for acl in fe.acls] + [writer.rule(rule) for rule in fe.rules]
+    if fe.default is not None:
+        lines.append(writer.default(fe.default))
+    if writer.diags or any("\n" in line or "\r" in line for line in lines):
+        return []
+    return [provenance.comment(line) for line in lines]
+
+
+def routing_from_comments(comments: list[str]) -> ir.Frontend | None:
+    """The routing the comments carry (a frontend holding only acls, rules and default)."""
+    lines = [text for c in comments if (text := provenance.payload(c)) is not None
+             and text.split(" ", 1)[0] in ("acl", "use", "redirect", "return", "deny", "default")]
+    return provenance.parse_frontend_lines(lines) if lines else None
+
+
+def same_first_match(a: ir.Frontend, b: ir.Frontend) -> bool:
+    """Whether two frontends whose rules match only case-sensitive exact and prefix paths send
+    every path to the same action. False when either has any other condition.
+
+    Complete: a path's fate depends only on which literals equal it and which are its prefixes.
+    A path that is no literal has the same prefixes as L+c, where L is its longest literal
+    prefix and c a character making L+c no literal (or as "" when it has none), so the literals,
+    each literal followed by such a character, and "" are every case there is."""
+    first, second = _path_rules(a), _path_rules(b)
+    if first is None or second is None:
+        return False
+    literals = {value for rules, _ in (first, second) for alternatives, _ in rules for _, value in alternatives}
+    candidates = set(literals) | {""}
+    for literal in literals:
+        candidates.add(next(literal + c for c in "\x01\x02\x03\x04" if literal + c not in literals))
+    return all(_route(first, path) == _route(second, path) for path in candidates)
+
+
+def _route(compiled, path: str):
+    rules, default = compiled
+    for alternatives, action in rules:
+        if any(path == value if op == "exact" else path.startswith(value) for op, value in alternatives):
+            return action
+    return default
+
+
+def _path_rules(fe: ir.Frontend):
+    acls = {acl.name: acl for acl in fe.acls}
+    rules = []
+    for rule in fe.rules:
+        alternatives = _alternatives(rule.condition, acls, frozenset())
+        if alternatives is None:
+            return None
+        rules.append((alternatives, rule.action))
+    return rules, fe.default
+
+
+def _alternatives(cond, acls: dict[str, ir.Acl], visiting: frozenset[str]) -> list[PathOp] | None:
+    if cond is None:
+        return [("prefix", "")]
+    if isinstance(cond, ir.PathMatch):
+        if cond.op not in ("exact", "prefix") or cond.ignore_case:
+            return None
+        return [(cond.op, value) for value in cond.values]
+    if isinstance(cond, ir.AnyOf):
+        out: list[PathOp] = []
+        for item in cond.items:
+            part = _alternatives(item, acls, visiting)
+            if part is None:
+                return None
+            out += part
+        return out
+    if isinstance(cond, ir.AclRef) and cond.name in acls and cond.name not in visiting:
+        return _alternatives(acls[cond.name].condition, acls, visiting | {cond.name})
+    return None
