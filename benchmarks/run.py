@@ -27,16 +27,17 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from generate import write_all, write_sites  # noqa: E402
+from generate import write_all, write_sites
 
 PY = sys.executable
+FINDINGS = (0, 1)  # proxyc lint and fmt exit 1 when they found something; that is a normal run
 SMALL_PXC = REPO / "examples" / "haproxy-lab3-grouped.pxc"
 SMALL_NGINX = REPO / "examples" / "nine-locations.conf"
 LARGE = 10_000  # sizes above this use --repeat-large
@@ -65,8 +66,9 @@ class Runner:
 
     def __init__(self, scratch: Path, env: dict[str, str], cwd: Path, timeout: float):
         self.scratch, self.env, self.cwd, self.timeout = scratch, env, cwd, timeout
+        self._references: dict[tuple[str, ...], Sample] = {}
 
-    def once(self, cmd: list[str]) -> Sample:
+    def once(self, cmd: list[str], ok: tuple[int, ...] = (0,)) -> Sample:
         # Output goes to a file, as when a user redirects it: a pipe we do not read could block.
         with open(self.scratch / "stdout", "wb") as out, open(self.scratch / "stderr", "wb") as err:
             start = time.perf_counter()
@@ -81,14 +83,21 @@ class Runner:
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode == -signal.SIGKILL and elapsed >= self.timeout:
             raise TimedOut(cmd, self.timeout)
-        if proc.returncode not in (0, 1):  # 1 is "findings" for lint and fmt
+        if proc.returncode not in ok:
             tail = (self.scratch / "stderr").read_text(errors="replace")[-1500:]
             raise CommandFailed(f"exit {proc.returncode}: {' '.join(cmd)}\n{tail}")
         return Sample(elapsed, usage.ru_maxrss * 1024 / 1e6)  # ru_maxrss is KiB on Linux
 
-    def median(self, cmd: list[str], repeat: int) -> Sample:
-        samples = [self.once(cmd) for _ in range(max(1, repeat))]
+    def median(self, cmd: list[str], repeat: int, ok: tuple[int, ...] = (0,)) -> Sample:
+        samples = [self.once(cmd, ok) for _ in range(max(1, repeat))]
         return Sample(statistics.median(s.seconds for s in samples), max(s.peak_mb for s in samples))
+
+    def reference(self, cmd: list[str], repeat: int) -> Sample:
+        """A reference tool's median, measured once however many rows compare with it."""
+        key = tuple(cmd)
+        if key not in self._references:
+            self._references[key] = self.median(cmd, repeat)
+        return self._references[key]
 
 
 # ------------------------------------------------------------------------------ the table
@@ -181,7 +190,7 @@ class Table:
 
 def _first_line(cmd: list[str]) -> str:
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)  # nginx -v exits 0, on stderr
     except FileNotFoundError:
         return "not installed"
     return ((proc.stdout or "") + (proc.stderr or "")).strip().splitlines()[0]
@@ -214,7 +223,7 @@ def describe_machine(source: str) -> None:
 def working_tree_state() -> str:
     head = _first_line(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
     changed = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "proxyc"],
-                             capture_output=True, text=True).stdout.splitlines()
+                             capture_output=True, text=True, check=True).stdout.splitlines()
     return f"working tree at {head}" + (f", {len(changed)} modified files under proxyc/" if changed else ", clean")
 
 
@@ -286,7 +295,7 @@ def cold_start(runner: Runner, table: Table, proxyc: list[str], repeat: int) -> 
 
     lint_small = proxyc + ["lint", str(SMALL_PXC)]
     try:
-        lint = runner.median(lint_small, repeat)
+        lint = runner.median(lint_small, repeat, FINDINGS)
         table.row(f"proxyc lint {SMALL_PXC.name}", lint.seconds, goal=at_most_seconds(0.150), peak_mb=lint.peak_mb)
         table.row(f"proxyc lint {SMALL_PXC.name} vs imports", lint.seconds, deps.seconds,
                   "import of the 4 deps", at_most_ratio(1.5), peak_mb=lint.peak_mb)
@@ -314,18 +323,19 @@ def cold_start(runner: Runner, table: Table, proxyc: list[str], repeat: int) -> 
     for label, args in real_runs.items():
         shutil.copyfile(SMALL_PXC, fmt_copy)
         try:
-            sample = runner.median(proxyc + args, repeat)
+            sample = runner.median(proxyc + args, repeat, FINDINGS if args[0] in ("lint", "fmt") else (0,))
             table.row(f"proxyc {label}", sample.seconds, baseline.seconds, "python -c pass", peak_mb=sample.peak_mb)
         except CommandFailed as exc:
             table.failed(f"proxyc {label}", exc)
 
 
-def measure(table: Table, label: str, run: Callable[[], Sample], ref: Callable[[], Sample] | None = None,
-            ref_name: str = "", goal: Goal | None = None) -> Sample | None:
-    """One row; a failing command is a FAILED row, and the run goes on."""
+def measure(table: Table, runner: Runner, repeat: int, label: str, cmd: list[str], ok: tuple[int, ...] = (0,),
+            ref: list[str] | None = None, ref_name: str = "", goal: Goal | None = None) -> Sample | None:
+    """One row: the median of `cmd` against that of `ref`. A failing command is a FAILED row
+    and the run goes on."""
     try:
-        ours = run()
-        theirs = ref() if ref else None
+        ours = runner.median(cmd, repeat, ok)
+        theirs = runner.reference(ref, repeat) if ref else None
     except TimedOut as exc:
         table.timed_out(label, exc, goal)
         return None
@@ -336,54 +346,41 @@ def measure(table: Table, label: str, run: Callable[[], Sample], ref: Callable[[
     return ours
 
 
-def sizes(runner: Runner, table: Table, proxyc: list[str], args) -> dict[int, dict[str, Sample]]:
-    seen: dict[int, dict[str, Sample]] = {}
+def one_size(runner: Runner, table: Table, proxyc: list[str], args, size: int) -> dict[str, Sample]:
     scratch = runner.scratch
-    for size in args.sizes:
-        repeat = args.repeat_large if size > LARGE else args.repeat
-        paths = write_all(size, args.out)
-        lines = {fmt: sum(1 for _ in path.open()) for fmt, path in paths.items()}
-        table.section(f"{size:,} backends ({lines['haproxy']:,} lines of HAProxy, {lines['nginx']:,} of nginx, "
-                      f"{lines['pxc']:,} of .pxc); medians of {repeat}; load {load()}")
-        at_goal_size = size == 10_000
-        out_cfg = scratch / f"out-{size}.cfg"
-        got: dict[str, Sample] = {}
-
-        def median(cmd: list[str]) -> Callable[[], Sample]:
-            return lambda: runner.median(cmd, repeat)
-
-        hap_ref_sample: list[Sample] = []
-
-        def hap_ref() -> Sample:
-            if not hap_ref_sample:
-                hap_ref_sample.append(runner.median(["haproxy", "-c", "-q", "-f", str(paths["haproxy"])], repeat))
-            return hap_ref_sample[0]
-
-        build = measure(table, f"build {size} .pxc → haproxy",
-                        median(proxyc + ["build", str(paths["pxc"]), "--target", "haproxy", "-o", str(out_cfg)]),
-                        hap_ref, "haproxy -c (reference cfg)", at_most_ratio(2) if at_goal_size else None)
-        if build:
-            got["build"] = build
-            measure(table, f"haproxy -c on proxyc's output ({size})",
-                    median(["haproxy", "-c", "-q", "-f", str(out_cfg)]), hap_ref, "haproxy -c (reference cfg)",
-                    at_most_ratio(0.2) if size == 50_000 else None)
-        convert = measure(table, f"convert {size} nginx → haproxy",
-                          median(proxyc + ["convert", str(paths["nginx"]), "--to", "haproxy",
-                                           "-o", str(scratch / "converted.cfg")]),
-                          median(crossplane_cmd(paths["nginx"])), "crossplane.parse()",
-                          at_most_ratio(1.3) if at_goal_size else None)
-        if convert:
-            got["convert"] = convert
-        nginx_t = median(nginx_check_cmd(paths["nginx"], scratch)) if size <= args.nginx_t_max else None
-        lint = measure(table, f"lint {size} nginx", median(proxyc + ["lint", str(paths["nginx"])]),
-                       nginx_t, "nginx -t (same file)" if nginx_t else "")
-        if lint:
-            got["lint nginx"] = lint
-        lint_pxc = measure(table, f"lint {size} .pxc", median(proxyc + ["lint", str(paths["pxc"])]))
-        if lint_pxc:
-            got["lint .pxc"] = lint_pxc
-        seen[size] = got
-    return seen
+    repeat = args.repeat_large if size > LARGE else args.repeat
+    paths = write_all(size, args.out)
+    lines = {fmt: sum(1 for _ in path.open()) for fmt, path in paths.items()}
+    table.section(f"{size:,} backends ({lines['haproxy']:,} lines of HAProxy, {lines['nginx']:,} of nginx, "
+                  f"{lines['pxc']:,} of .pxc); medians of {repeat}; load {load()}")
+    at_goal_size = size == 10_000
+    out_cfg = scratch / f"out-{size}.cfg"
+    haproxy_ref = ["haproxy", "-c", "-q", "-f", str(paths["haproxy"])]
+    got: dict[str, Sample] = {}
+    build = measure(table, runner, repeat, f"build {size} .pxc → haproxy",
+                    proxyc + ["build", str(paths["pxc"]), "--target", "haproxy", "-o", str(out_cfg)],
+                    ref=haproxy_ref, ref_name="haproxy -c (reference cfg)",
+                    goal=at_most_ratio(2) if at_goal_size else None)
+    if build:
+        got["build"] = build
+        measure(table, runner, repeat, f"haproxy -c on proxyc's output ({size})",
+                ["haproxy", "-c", "-q", "-f", str(out_cfg)], ref=haproxy_ref, ref_name="haproxy -c (reference cfg)",
+                goal=at_most_ratio(0.2) if size == 50_000 else None)
+    convert = measure(table, runner, repeat, f"convert {size} nginx → haproxy",
+                      proxyc + ["convert", str(paths["nginx"]), "--to", "haproxy", "-o", str(scratch / "converted.cfg")],
+                      ref=crossplane_cmd(paths["nginx"]), ref_name="crossplane.parse()",
+                      goal=at_most_ratio(1.3) if at_goal_size else None)
+    if convert:
+        got["convert"] = convert
+    nginx_t = nginx_check_cmd(paths["nginx"], scratch) if size <= args.nginx_t_max else None
+    lint = measure(table, runner, repeat, f"lint {size} nginx", proxyc + ["lint", str(paths["nginx"])], FINDINGS,
+                   ref=nginx_t, ref_name="nginx -t (same file)" if nginx_t else "")
+    if lint:
+        got["lint nginx"] = lint
+    lint_pxc = measure(table, runner, repeat, f"lint {size} .pxc", proxyc + ["lint", str(paths["pxc"])], FINDINGS)
+    if lint_pxc:
+        got["lint .pxc"] = lint_pxc
+    return got
 
 
 def goals_needing_a_size(table: Table, measured: list[int]) -> None:
@@ -419,10 +416,9 @@ def many_sites(runner: Runner, table: Table, proxyc: list[str], args) -> None:
     lines = sum(1 for _ in path.open())
     repeat = args.repeat_sites
     table.section(f"many-sites nginx config: {lines:,} lines; medians of {repeat}; load {load()}")
-    nginx_t = lambda: runner.median(nginx_check_cmd(path, runner.scratch), repeat)  # noqa: E731 - a few seconds
     goal = at_most_seconds(10) if lines >= 220_000 else None
-    measure(table, f"lint {lines:,}-line nginx", lambda: runner.median(proxyc + ["lint", str(path)], repeat),
-            nginx_t, "nginx -t (same file)", goal)
+    measure(table, runner, repeat, f"lint {lines:,}-line nginx", proxyc + ["lint", str(path)], FINDINGS,
+            ref=nginx_check_cmd(path, runner.scratch), ref_name="nginx -t (same file)", goal=goal)
     if lines < 220_000:
         table.unmeasured("lint 220,000-line nginx", at_most_seconds(10), f"--sites-lines {args.sites_lines}")
 
@@ -469,7 +465,7 @@ def main() -> None:
         start = time.perf_counter()
         if not args.skip_cold_start:
             cold_start(runner, table, proxyc, args.repeat_start)
-        seen = sizes(runner, table, proxyc, args)
+        seen = {size: one_size(runner, table, proxyc, args, size) for size in args.sizes}
         goals_needing_a_size(table, args.sizes)
         growth_and_memory(table, seen)
         if args.sites_lines:
