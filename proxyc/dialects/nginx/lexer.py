@@ -47,8 +47,9 @@ _TOKENS = re.compile(r"""
         # An unquoted token: a first unit that is not a comment, quote or special character,
         # then ordinary units (quotes and '#' are ordinary here) and ${...} expansions. It must
         # end before whitespace, ';', '}' or a '{' that does not start an expansion, else the
-        # end of the file cut it off.
-        ( (?> (?:\\[\s\S]|[^\s\#"'{};\\])
+        # end of the file cut it off. First the common case: plain characters, then an end.
+        ( [^\s{};\\\#"'$]++ (?=[\s;{}])
+        | (?> (?:\\[\s\S]|[^\s\#"'{};\\])
               (?: [^\s{};\\]++
                 | \\[\s\S]
                 | (?<=\$) \{ (?:[^\s}\\]++|\\[^}])*+ (?:\\?\}\s?|\s)

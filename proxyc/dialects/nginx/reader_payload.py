@@ -1,8 +1,8 @@
 """nginx files → trees of statements, with includes resolved here rather than by crossplane.
 
 Each file is lexed on its own (``lexer``: crossplane 0.5.8's tokens, faster) and this module
-builds the statement tree from its tokens, in the shape ``crossplane.parse`` gives (so ``crossplane.build`` prints a directive back
-for a Raw escape hatch). ``crossplane.parse`` itself is not used: its include handling tags
+builds the statement tree from its tokens, in the shape ``crossplane.parse`` gives (so
+``crossplane.build`` prints a directive back for a Raw escape hatch). ``crossplane.parse`` itself is not used: its include handling tags
 statements with the wrong file when payloads are combined, checks an included file only in the
 first context it is included from and cannot follow includes of text that is not on disk; its
 context and argument tables date from nginx 1.19 (``http2``, ``keepalive_time`` are unknown)
@@ -19,7 +19,6 @@ import glob
 import os
 import tempfile
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import crossplane
 from crossplane.errors import NgxParserSyntaxError
@@ -30,8 +29,10 @@ from ...diagnostics import Diagnostics
 from .lexer import lex
 from .quoting import restore_dollars, unescape
 
+_new_tuple = tuple.__new__
 
-@dataclass(eq=False)
+
+@dataclass(eq=False, slots=True)  # slots: a large config has a hundred thousand of these
 class Stmt:
     """One directive, where it was written, its block and, for ``include``, what it pulled in.
 
@@ -49,10 +50,12 @@ class Stmt:
     # The config defines the nginx writer's literal-dollar variable (quoting.DOLLAR_VAR), so a
     # reference to it in this statement's text stands for "$" (see ``literal``).
     dollar_defined: bool = False
+    span: ir.Span = field(init=False, repr=False)  # immutable, so one per statement is shared
 
-    @cached_property
-    def span(self) -> ir.Span:
-        return ir.Span(file=self.file, line=self.line)  # frozen, so one per statement is shared
+    def __post_init__(self) -> None:
+        # Made at once: nearly every statement's span is used, and tuple.__new__ skips the
+        # keyword-argument constructor of a NamedTuple (the reader makes ~100,000 of these).
+        self.span = _new_tuple(ir.Span, (self.file, self.line, None))
 
     @property
     def is_unread_include(self) -> bool:
@@ -173,7 +176,8 @@ class Loader:
         out: list[Stmt] = []
         pending: list[str] = []
         for item in parsed:
-            if item["directive"] == "#":
+            directive = item["directive"]
+            if directive == "#":
                 text = item.get("comment", "").strip()
                 if out and out[-1].line == item["line"] and not pending:
                     out[-1].comments.append(text)  # a trailing comment on the same line
@@ -182,7 +186,7 @@ class Loader:
                 continue
             # nginx decodes backslash escapes in every token; ``source`` keeps them as written,
             # which is what a Raw escape hatch prints back.
-            stmt = Stmt(name=unescape(item["directive"]), args=[unescape(arg) for arg in item["args"]],
+            stmt = Stmt(name=unescape(directive), args=list(map(unescape, item["args"])),
                         file=display, line=item["line"], comments=pending, source=item)
             pending = []
             if "block" in item:
