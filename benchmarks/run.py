@@ -77,6 +77,10 @@ class Runner:
             watchdog.start()
             try:
                 _, status, usage = os.wait4(proc.pid, 0)
+            except BaseException:  # Ctrl-C or SIGTERM: the child goes with us
+                proc.kill()
+                proc.wait()
+                raise
             finally:
                 watchdog.cancel()
             elapsed = time.perf_counter() - start
@@ -447,6 +451,8 @@ def main() -> None:
     if args.repeat_sites is None:
         args.repeat_sites = args.repeat_large
 
+    # SIGTERM unwinds like Ctrl-C, so the running child is stopped and the scratch directory removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="proxyc-bench-") as tmp:
         scratch = Path(tmp)
         env, cwd = dict(os.environ), REPO
