@@ -30,6 +30,7 @@ crossplane itself, so that stays exactly crossplane's behaviour.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -63,16 +64,22 @@ _TOKENS = re.compile(r"""
 
 
 def lex(path: str) -> Iterator[Token]:
-    """``crossplane.lexer.lex(path)``: tokens of the file, then the brace error if any."""
+    """``crossplane.lexer.lex(path)``: tokens of the file, then the brace error if any. The
+    file is read at once (crossplane reads it on the first ``next``); the tokens come from a
+    list, which iterates faster than a generator."""
     with io.open(path, mode="r", encoding="utf-8", errors="replace") as f:
         text = f.read()
     if any(directive in text for directive in EXTERNAL_LEXERS):
-        yield from crossplane_lex(path)
-        return
+        return crossplane_lex(path)
     tokens, error = tokenize(text)
-    yield from tokens
-    if error is not None:
-        raise NgxParserSyntaxError(error[0], path, error[1])
+    if error is None:
+        return iter(tokens)
+    return itertools.chain(tokens, _raise(NgxParserSyntaxError(error[0], path, error[1])))
+
+
+def _raise(exc: Exception) -> Iterator[Token]:
+    raise exc
+    yield  # a generator: raises when the tokens before it are used up
 
 
 def tokenize(text: str) -> tuple[list[Token], tuple[str, int] | None]:

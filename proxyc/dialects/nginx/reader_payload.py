@@ -267,6 +267,9 @@ def count_directives(files: dict[str, ParsedFile]) -> dict[str | None, list[Stmt
 MAX_DEPTH = 50
 
 
+_ENDS = frozenset((";", "{", "}"))  # unquoted, these end a directive's arguments
+
+
 def _statements(tokens) -> list[dict]:
     """crossplane's tokens → the dicts ``crossplane.parse`` makes (so ``crossplane.build`` can
     print them back), in one pass that also refuses what nginx refuses and crossplane's parser
@@ -275,35 +278,40 @@ def _statements(tokens) -> list[dict]:
     Building the tree here instead of calling ``crossplane.parse`` halves the time (its parse and
     a separate check would lex every file twice) and gives every error its line."""
     top: list[dict] = []
+    block = top  # the block being filled
     blocks = [top]
     stmt: dict | None = None  # the directive whose arguments are being read
+    args: list[str] = []  # its arguments
     comments_in_args: list[dict] = []
     line = 1
     for token, line, quoted in tokens:
-        special = None if quoted else token if token in (";", "{", "}") or token.startswith("#") else None
-        if special is not None and special.startswith("#"):
-            comment = {"directive": "#", "line": line, "args": [], "comment": token[1:]}
-            (comments_in_args if stmt is not None else blocks[-1]).append(comment)
-        elif stmt is None:
-            if special == "}":
-                blocks.pop()  # the lexer has checked that braces balance
-            elif special is not None:
-                raise NgxParserSyntaxError(f'unexpected "{special}"', None, line)
+        if quoted or (token not in _ENDS and token[:1] != "#"):  # most tokens: a name or an argument
+            if stmt is None:
+                args = []
+                stmt = {"directive": token, "line": line, "args": args}
             else:
-                stmt = {"directive": token, "line": line, "args": []}
-        elif special is None:
-            stmt["args"].append(token)
-        elif special == "}":
+                args.append(token)
+        elif token[:1] == "#":
+            comment = {"directive": "#", "line": line, "args": [], "comment": token[1:]}
+            (comments_in_args if stmt is not None else block).append(comment)
+        elif stmt is None:
+            if token == "}":
+                blocks.pop()  # the lexer has checked that braces balance
+                block = blocks[-1]
+            else:
+                raise NgxParserSyntaxError(f'unexpected "{token}"', None, line)
+        elif token == "}":
             raise NgxParserSyntaxError('unexpected "}"', None, line)
         else:
             if stmt["directive"] == "if":
                 _prepare_if_args(stmt)
-            blocks[-1].append(stmt)
-            blocks[-1].extend(comments_in_args)
-            comments_in_args = []
-            if special == "{":
-                stmt["block"] = []
-                blocks.append(stmt["block"])
+            block.append(stmt)
+            if comments_in_args:
+                block.extend(comments_in_args)
+                comments_in_args = []
+            if token == "{":
+                block = stmt["block"] = []
+                blocks.append(block)
             stmt = None
     if stmt is not None:
         raise NgxParserSyntaxError('unexpected end of file, expecting ";" or "}"', None, line)
