@@ -13,8 +13,9 @@ from .dialects.common import parse_address
 from .diagnostics import Diagnostic, did_you_mean
 
 # Names end up as nginx upstream names, HAProxy backend/server/ACL names and map values.
-NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:~-]*$")
-HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 token
+# \Z, not $: "$" also matches before a final newline, and these guard what writers emit.
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:~-]*\Z")
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # RFC 9110 token
 HTTP_ONLY_MATCHERS = (ir.PathMatch, ir.HostMatch, ir.MethodMatch, ir.HeaderMatch)
 # Regex syntax Python's re accepts and PCRE refuses: \u/\U/\N{...} escapes and the a/L/u flags.
 _PYTHON_ONLY_REGEX = re.compile(r"(?<!\\)(?:\\\\)*\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|N\{[^}]*\})|\(\?[aiLmsux]*[aLu][aiLmsux]*[:)]")

@@ -2,6 +2,7 @@
 import pytest
 
 from proxyc.dialects.pxc.reader import read
+from proxyc import ir
 from proxyc.validate import validate
 
 BASE = """defaults {
@@ -115,3 +116,17 @@ def test_a_name_ending_in_a_line_break_is_refused():
 
     cfg = ir.Config(upstreams=[ir.Upstream(name="u\n", servers=[ir.Server(name="a", host="h")])])
     assert [d.code for d in validate(cfg)] == ["V107"]
+
+
+@pytest.mark.parametrize("field,value", [("upstream name", "web\n"), ("server host", "10.0.0.1\n"),
+                                          ("server host", "app\n"), ("server host", "١.٢.٣.٤")])
+def test_a_final_newline_or_foreign_digits_do_not_pass_as_names_or_addresses(field, value):
+    """'$' in a pattern also matches before a final newline, and \\d matches digits of any script:
+    neither may let a value through that the writers would then have to carry."""
+    up = ir.Upstream(name="web", servers=[ir.Server(name="s", host="10.0.0.1", port=80)])
+    if field == "upstream name":
+        up.name = value
+    else:
+        up.servers[0].host = value
+    cfg = ir.Config(upstreams=[up])
+    assert {d.code for d in validate(cfg)} & {"V107", "V117"}

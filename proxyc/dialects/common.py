@@ -6,8 +6,8 @@ from functools import lru_cache
 
 ALGORITHMS = ("round_robin", "least_conn", "source", "hash", "random", "first")
 
-_HOSTNAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_HOSTNAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\Z")  # \Z: "$" allows a final newline
+_IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}\Z")  # [0-9]: \d also takes other scripts' digits
 # The common case decided by one match: ASCII dotted quads no part of which exceeds 255 (a
 # subset of what _IPV4 and the octet check accept; everything else takes the full checks).
 _OCTET = r"(?:1[0-9][0-9]|[0-9][0-9]?|2[0-4][0-9]|25[0-5]|0[0-9][0-9])"  # commonest first

@@ -255,6 +255,10 @@ class _Writer:
 
     def _log_target(self, log: ir.Log) -> Tok | None:
         if log.target in ("stdout", "stderr"):
+            dropped = [f"{key} {value!r}" for key, value in (("facility", log.facility), ("level", log.level)) if value]
+            if dropped:
+                self.diags.warning(log.span, "P001", f"nginx writes plain lines to /dev/{log.target}: "
+                                   f"the log's {' and '.join(dropped)} cannot be expressed and are ignored")
             return lit(f"/dev/{log.target}")
         address = log.address or ""
         if parse_address(address)[2] is not None:
