@@ -14,18 +14,23 @@ from __future__ import annotations
 
 import argparse
 import gc
+import resource
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-_rows: list[tuple[str, float]] = []
+_rows: list[tuple[str, float, float]] = []  # (stage, seconds, peak MB of the process after it)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB on Linux
 
 
 @contextmanager
 def stage(name: str):
     start = time.perf_counter()
     yield
-    _rows.append((name, time.perf_counter() - start))
+    _rows.append((name, time.perf_counter() - start, _peak_mb()))
 
 
 def main() -> None:
@@ -72,16 +77,18 @@ def main() -> None:
                 with stage(f"lint {rule.code} {rule.name}"):
                     found = sum(1 for _ in rule().check(ctx))
                 if found:
-                    _rows[-1] = (f"{_rows[-1][0]} ({found} findings)", _rows[-1][1])
+                    name, seconds, peak = _rows[-1]
+                    _rows[-1] = (f"{name} ({found} findings)", seconds, peak)
         gc.enable()
 
     lines = text.count("\n") + 1
     print(f"{args.file}: {lines:,} lines, {fmt}" + (f", {tokens:,} tokens" if fmt == "nginx" else ""))
-    total = sum(seconds for name, seconds in _rows if "not part of the total" not in name)
+    total = sum(seconds for name, seconds, _ in _rows if "not part of the total" not in name)
     shown = sorted(_rows, key=lambda row: row[1], reverse=True) if args.lint else _rows
-    for name, seconds in shown:
+    print(f"  {'seconds':>10}  {'share':>6}  {'peak MB':>7}  stage (peak MB: the process's largest size so far)")
+    for name, seconds, peak in shown:
         if seconds >= 0.001 or not args.lint:
-            print(f"  {seconds:8.3f} s  {100 * seconds / total:5.1f}%  {name}")
+            print(f"  {seconds:8.3f} s  {100 * seconds / total:5.1f}%  {peak:7.0f}  {name}")
     print(f"  {total:8.3f} s  total (in process: no interpreter start, no output rendering)")
 
 
