@@ -1005,13 +1005,9 @@ NGINX_NOT_EXACT = {
     "docker-network": "upstreams resolved at run time are split_clients over DNS names, which the reader does not "
                       "read back",
     "haproxy-hostile": ROUTE_MAP,
-    "haproxy-matchers": ROUTE_MAP,
-    "haproxy-rule-phases": ROUTE_MAP,
     "haproxy-upstream-options": ROUTE_MAP + "; weight 0, slow start, sticky cookies and the queue timeout are "
                                 "not in nginx OSS (P001)",
-    "host-routing": ROUTE_MAP,
     "nginx-hostile": ROUTE_MAP + "; names the IR cannot hold are made up again",
-    "routing-matchers": ROUTE_MAP,
     "routing-tcp-source": ROUTE_MAP + " (stream)",
 }
 CASES = cases()
@@ -1111,3 +1107,64 @@ def test_provenance_names_that_the_ir_cannot_hold_or_that_clash_are_not_taken():
     assert [fe.name for fe in cfg.frontends] == ["http_80", "web", "http_82"]
     assert [s.name for s in cfg.upstreams[0].servers] == ["s1", "s2"]
     assert all(not fe.comments for fe in cfg.frontends)  # provenance comments are not the IR's comments
+
+
+# ---------------------------------------------------------------------- route maps read back as written
+
+
+def _host_routing_text() -> str:
+    from proxyc.dialects.nginx.writer import write
+
+    return write(load_case(dict(CASES)["host-routing"]))[0]
+
+
+def test_a_route_map_reads_back_as_its_rules_with_nothing_reported():
+    """The writer's map/if/named-location routing, checked against its '# proxyc:' comments,
+    is the frontend's rules again: no map, if or named location is left as raw or I001."""
+    cfg, diags = read_ok(_host_routing_text())
+    fe, = cfg.frontends
+    assert [acl.name for acl in fe.acls] == ["api", "shop", "tenants", "admin", "internal"]
+    assert len(fe.rules) == 6 and fe.rules[-1].condition is None and not cfg.raw  # as written
+    assert not [d for d in diags if d.code == "I001"], [str(d) for d in diags]
+    original = nginx_canonical(load_case(dict(CASES)["host-routing"]))
+    for host, url, src in [("api.example.com", "/v2/x", "1.2.3.4"), ("example.com", "/admin", "8.8.8.8"),
+                           ("example.com", "/admin", "10.1.1.1"), ("a.tenants.example.com", "/", "1.1.1.1")]:
+        request = Request(url=url, headers={"Host": host}, src=src, port=80)
+        assert route(cfg, request).action == route(original, request).action
+
+
+@pytest.mark.parametrize("edit", [
+    ('"~^\\/admin" 1;', '"~^\\/adm" 1;'),  # a matcher map
+    ('"~^(?=.{2}1)" r3;', '"~^(?=.{4}1)" r3;'),  # the route map
+    ("if ($pxc_route_edge = r2) {", "if ($pxc_route_edge = r3) {"),  # the dispatch
+    ("location @pxc_edge_r1 {", "location /admin {\n            return 200;\n        }\n"
+                                "        location @pxc_edge_r1 {"),  # a location that takes paths
+])
+def test_a_route_map_edited_by_hand_is_read_as_before(edit):
+    """The comments no longer describe the directives: they are ignored, the maps are raw
+    text and the if/named locations reported, as for any hand-written config."""
+    text = _host_routing_text()
+    assert edit[0] in text
+    cfg, diags = read(text.replace(edit[0], edit[1]), "edited.conf")
+    assert cfg.frontends[0].acls == []
+    assert any("map is not modelled" in d.message for d in diags)
+    assert any("if in a location is not imported" in d.message for d in diags)
+
+
+def test_a_route_body_edited_by_hand_is_read_as_edited():
+    """What a route does comes from its named location, not from the comments."""
+    text = _host_routing_text().replace("location @pxc_edge_r4 {\n            proxy_pass http://shop;",
+                                        "location @pxc_edge_r4 {\n            proxy_pass http://tenants;")
+    cfg, diags = read_ok(text)
+    fe, = cfg.frontends
+    assert fe.rules[3].condition == ir.AclRef(name="shop")
+    assert fe.rules[3].action == ir.UseUpstream(upstream="tenants")
+    request = Request(url="/", headers={"Host": "shop.example.com"}, port=80)
+    assert route(cfg, request).upstream.name == "tenants"
+
+
+def test_a_route_map_without_its_comments_imports_as_hand_written():
+    text = "\n".join(line for line in _host_routing_text().split("\n") if "# proxyc:" not in line)
+    cfg, diags = read(text, "stripped.conf")
+    assert cfg.frontends[0].rules == [] and len(cfg.raw) == 7
+    assert any("named location @pxc_edge_r1" in d.message for d in diags)

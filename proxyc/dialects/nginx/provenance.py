@@ -17,12 +17,20 @@ from .. import provenance
 PathOp = tuple[str, str]  # ("exact" | "prefix", path)
 
 
-def routing_comments(fe: ir.Frontend) -> list[str]:
-    """The frontend's ACLs, rules and default as provenance comment texts (all or nothing)."""
+def routing_comments(fe: ir.Frontend, *, with_stats: bool = False) -> list[str]:
+    """The frontend's ACLs, rules and default as provenance comment texts (all or nothing);
+    ``with_stats``: its stats page's address first (a route map routes it like a rule). A stats
+    page with a login is not carried: nginx answers 403 there, and the password stays out of
+    the file."""
     from ..pxc.writer import _Writer
 
     writer = _Writer()
-    lines = [writer.acl(acl, 0) for acl in fe.acls] + [writer.rule(rule) for rule in fe.rules]
+    lines = []
+    if with_stats and fe.stats is not None:
+        if fe.stats.users:
+            return []
+        lines.append(writer.stats(ir.Stats(uri=fe.stats.uri)))  # refresh and realm: nginx has neither
+    lines += [writer.acl(acl, 0) for acl in fe.acls] + [writer.rule(rule) for rule in fe.rules]
     if fe.default is not None:
         lines.append(writer.default(fe.default))
     if writer.diags or any("\n" in line or "\r" in line for line in lines):
@@ -30,10 +38,14 @@ def routing_comments(fe: ir.Frontend) -> list[str]:
     return [provenance.comment(line) for line in lines]
 
 
-def routing_from_comments(comments: list[str]) -> ir.Frontend | None:
-    """The routing the comments carry (a frontend holding only acls, rules and default)."""
+ROUTING_KEYWORDS = ("acl", "use", "redirect", "return", "deny", "default")
+
+
+def routing_from_comments(comments: list[str], keywords: tuple[str, ...] = ROUTING_KEYWORDS) -> ir.Frontend | None:
+    """The routing the comments carry (a frontend holding only acls, rules and default, and
+    the stats page when ``keywords`` has "stats")."""
     lines = [text for c in comments if (text := provenance.payload(c)) is not None
-             and text.split(" ", 1)[0] in ("acl", "use", "redirect", "return", "deny", "default")]
+             and text.split(" ", 1)[0] in keywords]
     return provenance.parse_frontend_lines(lines) if lines else None
 
 
@@ -53,7 +65,17 @@ def same_first_match(a: ir.Frontend, b: ir.Frontend) -> bool:
     for literal in literals:
         candidates.add(next(literal + c for c in "\x01\x02\x03\x04" if literal + c not in literals))
     first_index, second_index = _Index(first), _Index(second)
-    return all(first_index.route(path) == second_index.route(path) for path in candidates)
+    return all(as_written(first_index.route(path)) == as_written(second_index.route(path)) for path in candidates)
+
+
+def as_written(action):
+    """An action as nginx holds it: a deny is ``return <status>`` and no default is ``return
+    503``, which read back as a return without text, so those compare equal."""
+    if action is None:
+        return ("status", 503)
+    if isinstance(action, ir.Deny) or (isinstance(action, ir.Return) and not action.body):
+        return ("status", action.status)
+    return action
 
 
 class _Index:

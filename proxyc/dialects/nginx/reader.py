@@ -34,6 +34,7 @@ from ...diagnostics import Diagnostic, Diagnostics
 from ...ir.walk import parse_nginx_duration
 from ...validate import NAME
 from ..common import parse_address
+from .provenance_route_map import check_route_maps
 from .reader_frontends import FrontendNames, HttpFrontends, upstream_timeouts
 from .reader_http import (
     SETTINGS,
@@ -157,6 +158,7 @@ class _Reader:
         items = list(expand_includes(block, self.ledger, HTTP_HANDLED, self._raw_keeper("http", level),
                                      blocks=frozenset({"server", "upstream"})))
         dollar_geo = self._dollar_variable(items)
+        route_maps = self._server_reader.route_maps = check_route_maps(items)
         duplicates = []
         for item in items:  # first: names and settings, which hold wherever they are written
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
@@ -177,6 +179,9 @@ class _Reader:
                 self.http_servers.append(self._server_reader.read(item, level))
             elif item.name == "access_log":
                 self._access_log(item)
+            elif route_maps.explains(item):
+                for stmt in item.walk():
+                    self.ledger.converted(stmt)  # a checked route map: its routing is the frontend's
             elif item.name not in SETTINGS and item.name != "resolver" and item is not dollar_geo:
                 self._raw(item, "http")
         self._http_defaults(level)

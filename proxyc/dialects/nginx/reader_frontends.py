@@ -14,6 +14,7 @@ from ... import ir
 from ...validate import NAME
 from ..provenance import take_name
 from .provenance import routing_from_comments, same_first_match
+from .reader_actions import STATIC_STATUS, placeholder
 from .reader_conditions import all_of
 from .reader_headers import request_headers, response_headers
 from .reader_http import ServerBlock, duration_of
@@ -79,8 +80,12 @@ class HttpFrontends:
         fe.listens = [ir.Listen(address=spec.address, port=spec.port, tls=self._tls(group, spec),
                                 default_server=spec.default, span=spec.stmt.span) for spec in group.listens]
         self._routes(fe, group)
-        if len(group.servers) == 1:
+        if len(group.servers) == 1 and default.route_map is not None:
+            self._route_map_as_written(fe, default)
+        elif len(group.servers) == 1:
             self._routing_as_written(fe, default.stmt.comments)
+        else:
+            self._report_shared_route_maps(group)
         # nginx matches locations against the normalised URI; keep that meaning where paths matter
         fe.normalize_uri = any(isinstance(node, ir.PathMatch) for node in ir.iter_nodes(fe))
         self._stats(fe, group)
@@ -126,8 +131,48 @@ class HttpFrontends:
                     item.span = fe.span  # diagnostics about them point at the server block
             fe.acls, fe.rules, fe.default = said.acls, said.rules, said.default
 
+    def _route_map_as_written(self, fe: ir.Frontend, server: ServerBlock) -> None:
+        """A route map checked against the writer's ``# proxyc:`` routing (provenance_route_map):
+        its conditions are the claimed ones; each rule does what the body it reaches does, which
+        is the claimed action where the body is exactly what the writer writes for it."""
+        claim = server.route_map
+        said = claim.routing
+        for node in ir.iter_nodes(said):
+            node.span = server.stmt.span  # diagnostics about them point at the server block
+        rules = []
+        for number, (rule, body) in enumerate(zip(said.rules, claim.rule_bodies, strict=True), 1):
+            rules.append(ir.Rule(condition=rule.condition, action=self._body_action(server, body, rule.action),
+                                 span=rule.span, comments=claim.rule_comments.get(number, [])))
+        fe.acls, fe.rules = said.acls, rules
+        fe.default = self._body_action(server, claim.default_body, said.default)
+        fe.stats = said.stats
+
+    @staticmethod
+    def _body_action(server: ServerBlock, body: str | None, claimed):
+        """What the route's body does: the claimed action when the body is the writer's for it
+        (or the rule is never reached), else the body as read."""
+        claim = server.route_map
+        if body is None or body in claim.exact_bodies:
+            return claimed
+        if body == "default":
+            read = server.routes.fallthrough
+        else:
+            read = next((r.action for r in server.routes.named.get(body, []) if r.condition is None), None)
+            read = read if read is not None else placeholder(STATIC_STATUS, server.stmt.span)
+        return claimed if read == claimed else read
+
+    def _report_shared_route_maps(self, group: SocketGroup[ServerBlock]) -> None:
+        """A route map serves its own server block only; shared with others, its sockets make
+        one frontend of several blocks, which the claimed rules do not describe."""
+        for server in group.servers:
+            for stmt in server.route_map.pieces if server.route_map is not None else ():
+                self.ledger.unsupported(stmt, f"the proxyc route map of this server block is not imported: "
+                                        f"its sockets are shared with another server block")
+
     def _stats(self, fe: ir.Frontend, group: SocketGroup[ServerBlock]) -> None:
         for server in group.servers:
+            if server.route_map is not None:
+                continue  # the claimed stats page, at its named location
             for loc in server.routes.stats:
                 if fe.stats is not None:
                     self.ledger.lossy(loc.stmt, f"a second stub_status on frontend {fe.name}; the IR has one "

@@ -33,6 +33,7 @@ from .reader_locations import (
     order,
     parse_location,
 )
+from .provenance_route_map import NONE as NO_ROUTE_MAPS
 from .reader_payload import Stmt
 from .reader_servers import HostPattern, ListenSpec, parse_listen, parse_server_name
 from .reader_upstreams import UpstreamNames, parse_proxy_pass
@@ -141,6 +142,7 @@ class ServerRoutes:
     proxied: list[Proxied] = field(default_factory=list)
     served: list[tuple[Stmt, Level]] = field(default_factory=list)  # every route, for response headers
     stats: list[Location] = field(default_factory=list)
+    named: dict[str, list[ir.Rule]] = field(default_factory=dict)  # a checked route map's bodies
 
 
 @dataclass(eq=False)
@@ -153,6 +155,8 @@ class ServerBlock:
     rewrites: list[Stmt] = field(default_factory=list)
     unknown: list[Stmt] = field(default_factory=list)  # server-level directives for Raw
     routes: ServerRoutes | None = None
+    route_map: object = None  # the checked routing of a route map (provenance_route_map.RouteMapClaim)
+    named: list[Location] = field(default_factory=list)  # that route map's named locations
 
     @property
     def first_name(self) -> str | None:
@@ -168,10 +172,11 @@ class ServerReader:
         self.names = names
         self.on_resolver = on_resolver
         self._location_keys: dict[int, tuple[list[Location], set[tuple[str, bool]]]] = {}
+        self.route_maps = NO_ROUTE_MAPS  # what the writer's checked route maps account for
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, stmt: Stmt, parent: Level) -> ServerBlock:
-        server = ServerBlock(stmt=stmt, level=Level(parent, "server"))
+        server = ServerBlock(stmt=stmt, level=Level(parent, "server"), route_map=self.route_maps.claim_of(stmt))
         body = expand_includes(stmt.block or [], self.ledger, SERVER_HANDLED, self._keep_unknown(server),
                                blocks=frozenset({"location"}))
         for child in body:
@@ -218,7 +223,9 @@ class ServerReader:
             self.ledger.converted(stmt)
         elif name == "location":
             loc = self._location(stmt, server.level, None)
-            if loc is not None:
+            if loc is not None and loc.kind == "named":
+                server.named.append(loc)
+            elif loc is not None:
                 self._add_location(server.locations, loc)
         elif name in REWRITE_PHASE:
             server.rewrites.append(stmt)
@@ -253,7 +260,7 @@ class ServerReader:
         if problem:
             self.ledger.invalid(stmt, problem)
             return None
-        if loc.kind == "named":
+        if loc.kind == "named" and not self.route_maps.explains(stmt):
             self.ledger.unsupported(stmt, f"named location {loc.path} is reached only through try_files, "
                                     "error_page or similar; not imported")
             return None
@@ -283,6 +290,9 @@ class ServerReader:
             self.ledger.unsupported(stmt, f"{name} is not modelled; the route answers {HANDLER_STATUS} in the IR")
         elif name == "resolver":
             self.on_resolver(stmt, data.level)
+        elif self.route_maps.explains(stmt):  # an if of a checked route map: its routing is the frontend's
+            for inner in stmt.walk():
+                self.ledger.converted(inner)
         elif name in CLIENT_TIMEOUTS:
             self.ledger.unsupported(stmt, f"{name} per location is not modelled (the IR sets client timeouts "
                                     "per frontend)")
@@ -307,8 +317,10 @@ class ServerReader:
         entries = order(server.locations)
         for entry in entries:
             routes.rules += self._location_rules(entry.condition, entry.location, server, routes)
-        for entry in entries:
-            for stmt in entry.location.data.sets:
+        for loc in server.named:
+            routes.named[loc.path] = self._location_rules(None, loc, server, routes)
+        for loc in [entry.location for entry in entries] + server.named:
+            for stmt in loc.data.sets:
                 self.ledger.unsupported(stmt, "set in a location is not imported")  # unless a proxy_pass used it
         if routes.rules and routes.rules[-1].condition is None:
             routes.fallthrough = routes.rules.pop().action

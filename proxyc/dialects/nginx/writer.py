@@ -428,9 +428,9 @@ class _Writer:
         self._report_stats(fe.stats)
         self._report_normalisation(fe, entries)
         locations = plan_locations(entries, default, self.diags)
-        # nginx keeps no ACL names or rule order: with plain locations the reader can check
-        # (and then use) the routing as written, so it goes along as comments.
-        routing = routing_comments(fe) if locations is not None and (fe.acls or fe.rules) else []
+        # nginx keeps no ACL names or rule order: the reader checks (and then uses) the routing
+        # as written, carried as comments; a route map also needs the stats page it starts with.
+        routing = routing_comments(fe, with_stats=locations is None) if fe.acls or fe.rules else []
         out.comments([*fe.comments, name_comment("frontend", fe.name)])
         routing_at, diags_before = len(out.lines), len(self.diags)
         out.comments(routing)
