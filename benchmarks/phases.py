@@ -38,8 +38,12 @@ def main() -> None:
     parser.add_argument("file", type=Path)
     parser.add_argument("--target", choices=["nginx", "haproxy", "pxc"], help="also time the writer")
     parser.add_argument("--lint", action="store_true", help="also time each default lint rule")
+    parser.add_argument("--gc-off", action="store_true",
+                        help="disable the cyclic garbage collector throughout (does the GC make a stage superlinear?)")
     parser.add_argument("--skip", default="", help="comma-separated rule codes not to run (e.g. a quadratic one)")
     args = parser.parse_args()
+    if args.gc_off:
+        gc.disable()
 
     with stage("import proxyc (loading, api, validate)"):
         from proxyc import api
@@ -79,7 +83,8 @@ def main() -> None:
                 if found:
                     name, seconds, peak = _rows[-1]
                     _rows[-1] = (f"{name} ({found} findings)", seconds, peak)
-        gc.enable()
+        if not args.gc_off:
+            gc.enable()
 
     lines = text.count("\n") + 1
     print(f"{args.file}: {lines:,} lines, {fmt}" + (f", {tokens:,} tokens" if fmt == "nginx" else ""))
