@@ -12,6 +12,7 @@ _IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}\Z")  # [0-9]: \d also takes oth
 # subset of what _IPV4 and the octet check accept; everything else takes the full checks).
 _OCTET = r"(?:1[0-9][0-9]|[0-9][0-9]?|2[0-4][0-9]|25[0-5]|0[0-9][0-9])"  # commonest first
 _VALID_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_VALID_IPV4_PORT = re.compile(rf"({_OCTET}(?:\.{_OCTET}){{3}}):([1-9][0-9]{{0,4}})")
 
 
 def _port(text: str) -> tuple[int | None, str | None]:
@@ -39,6 +40,9 @@ def _host_problem(host: str) -> str | None:
 def parse_address(text: str) -> tuple[str | None, int | None, str | None]:
     """``host[:port]`` or ``[v6][:port]`` → (host, port or None, problem or None).
     IPv6 hosts are returned without brackets."""
+    plain = _VALID_IPV4_PORT.fullmatch(text)  # the common case; the checks below give the same
+    if plain and int(plain[2]) <= 65535:
+        return plain[1], int(plain[2]), None
     if text.startswith("["):
         end = text.find("]")
         if end < 0:
