@@ -19,7 +19,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-_rows: list[tuple[str, float, float]] = []  # (stage, seconds, peak MB of the process after it)
+_rows: list[tuple[str, float, float, float]] = []  # (stage, wall s, CPU s, peak MB of the process after it)
 
 
 def _peak_mb() -> float:
@@ -28,9 +28,9 @@ def _peak_mb() -> float:
 
 @contextmanager
 def stage(name: str):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     yield
-    _rows.append((name, time.perf_counter() - start, _peak_mb()))
+    _rows.append((name, time.perf_counter() - start, time.process_time() - cpu, _peak_mb()))
 
 
 def main() -> None:
@@ -81,20 +81,22 @@ def main() -> None:
                 with stage(f"lint {rule.code} {rule.name}"):
                     found = sum(1 for _ in rule().check(ctx))
                 if found:
-                    name, seconds, peak = _rows[-1]
-                    _rows[-1] = (f"{name} ({found} findings)", seconds, peak)
+                    name, *measured = _rows[-1]
+                    _rows[-1] = (f"{name} ({found} findings)", *measured)
         if not args.gc_off:
             gc.enable()
 
     lines = text.count("\n") + 1
     print(f"{args.file}: {lines:,} lines, {fmt}" + (f", {tokens:,} tokens" if fmt == "nginx" else ""))
-    total = sum(seconds for name, seconds, _ in _rows if "not part of the total" not in name)
-    shown = sorted(_rows, key=lambda row: row[1], reverse=True) if args.lint else _rows
-    print(f"  {'seconds':>10}  {'share':>6}  {'peak MB':>7}  stage (peak MB: the process's largest size so far)")
-    for name, seconds, peak in shown:
-        if seconds >= 0.001 or not args.lint:
-            print(f"  {seconds:8.3f} s  {100 * seconds / total:5.1f}%  {peak:7.0f}  {name}")
-    print(f"  {total:8.3f} s  total (in process: no interpreter start, no output rendering)")
+    counted = [row for row in _rows if "not part of the total" not in row[0]]
+    total, total_cpu = sum(row[1] for row in counted), sum(row[2] for row in counted)
+    shown = sorted(_rows, key=lambda row: row[2], reverse=True) if args.lint else _rows
+    print(f"  {'wall':>10}  {'CPU':>10}  {'share':>6}  {'peak MB':>7}  stage (share of CPU time; peak MB: the "
+          "process's largest size so far)")
+    for name, seconds, cpu, peak in shown:
+        if cpu >= 0.001 or not args.lint:
+            print(f"  {seconds:8.3f} s  {cpu:8.3f} s  {100 * cpu / total_cpu:5.1f}%  {peak:7.0f}  {name}")
+    print(f"  {total:8.3f} s  {total_cpu:8.3f} s  total (in process: no interpreter start, no output rendering)")
 
 
 if __name__ == "__main__":
