@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from ... import ir
 from .. import provenance
+from .quoting import comment_safe
+from .writer_out import COMMENT_BYTES
 
 PathOp = tuple[str, str]  # ("exact" | "prefix", path)
 
@@ -33,8 +35,10 @@ def routing_comments(fe: ir.Frontend, *, with_stats: bool = False) -> list[str]:
     lines += [writer.acl(acl, 0) for acl in fe.acls] + [writer.rule(rule) for rule in fe.rules]
     if fe.default is not None:
         lines.append(writer.default(fe.default))
-    if writer.diags or any("\n" in line or "\r" in line for line in lines):
-        return []
+    too_long = COMMENT_BYTES - 2  # "# " and the text: Out.comment splits a longer line
+    if writer.diags or any(comment_safe(line) != line or len(provenance.comment(line).encode()) > too_long
+                           for line in lines):
+        return []  # a line break, an invisible character or a split line would change what it says
     return [provenance.comment(line) for line in lines]
 
 
