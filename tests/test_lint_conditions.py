@@ -110,6 +110,9 @@ _CONDITION = st.one_of(
     st.builds(lambda items: ir.All(items=items), st.lists(_ATOMS, min_size=2, max_size=3)),
     st.builds(lambda items: ir.AnyOf(items=items), st.lists(_ATOMS, min_size=2, max_size=3)),
     st.builds(lambda item: ir.Not(item=item), _ATOMS),
+    # nginx's server_name a b with a location: (a or b) and a path, anchored on the alternative
+    st.builds(lambda alts, atom: ir.All(items=[ir.AnyOf(items=alts), atom]),
+              st.lists(_ATOMS, min_size=2, max_size=3), _ATOMS),
     st.none(),
 )
 

@@ -4,9 +4,14 @@ Generated configs have thousands of rules in one frontend; comparing each rule w
 earlier one is quadratic. Instead, the earlier conditions are indexed by their atoms, and for
 a later condition the index is asked only for the atoms it implies, which can be listed: a
 path prefix ``/api/v2/`` implies the prefixes ``/``, ``/a``, ... ``/api/v2/`` and nothing
-else of that kind, a source range implies its supernets, and so on. A conjunction is indexed
-under one of its atoms and confirmed with the full implication test; conditions of other
-shapes (negations, nested alternatives) are compared one by one, as before.
+else of that kind, a source range implies its supernets, and so on.
+
+A conjunction is indexed under its most selective part: an atom, or an alternative of atoms
+(``host a or host b``, as nginx's ``server_name a b`` reads), under each of its atoms. A host
+beats a path prefix, and a longer value a shorter one: anchoring every rule of a many-site
+frontend on ``path prefix /`` made each later rule compare with all earlier ones. Candidates
+are confirmed with the full implication test; conditions of other shapes (negations, nested
+alternatives) are compared one by one, as before.
 
 The answers are the ones ``conditions.implies`` gives (the same soundness), found in time
 linear in the number of rules for the shapes real configs have.
@@ -57,12 +62,12 @@ class ConditionIndex:
             return
         # A request matching one alternative matches the condition: each is indexed alone.
         for alternative in alternatives(term):
-            parts = conjuncts(alternative)
-            anchor = next((part for part in parts if is_atom(part)), None)
+            anchor = _anchor(conjuncts(alternative)) if alternative[0] == "all" else None
             if is_atom(alternative):
                 self._atoms.setdefault(alternative, (position, item))
-            elif alternative[0] == "all" and anchor is not None:
-                self._conjunctions.setdefault(anchor, []).append((position, item, alternative))
+            elif anchor is not None:
+                for key in anchor:
+                    self._conjunctions.setdefault(key, []).append((position, item, alternative))
             else:
                 self._others.append((position, item, alternative))
 
@@ -81,23 +86,58 @@ class ConditionIndex:
         if alternative is None:
             return self._always
         hits = [self._always] if self._always else []
-        for key in self._implied_keys(alternative):
+        tried: set[int] = set()  # a conjunction anchored on several atoms is confirmed once
+        for key in implied_keys(alternative):
             if key in self._atoms:
                 hits.append(self._atoms[key])
             for position, item, conjunction in self._conjunctions.get(key, ()):
-                if implies(alternative, conjunction):
-                    hits.append((position, item))
+                if position not in tried:
+                    tried.add(position)
+                    if implies(alternative, conjunction):
+                        hits.append((position, item))
         hits += [(position, item) for position, item, other in self._others if implies(alternative, other)]
         return min(hits, key=lambda hit: hit[0]) if hits else None
 
-    @staticmethod
-    def _implied_keys(alternative: Term) -> set[Term]:
-        """Every atom the alternative implies (through any of its conjuncts)."""
+
+
+# Which kind of atom anchors a conjunction best: the one fewest other rules share.
+_ANCHOR_RANK = {"host": 0, "header": 1, "source": 2, "path": 3, "method": 4, "tls": 5, "acl": 6, "opaque": 7}
+
+
+def _anchor(parts: list[Term]) -> tuple[Term, ...] | None:
+    """The atoms a conjunction is indexed under: one atom, or every atom of one alternative of
+    atoms, whichever is most selective. Any condition implying the conjunction implies one of
+    them (see ``implied_keys``)."""
+    candidates = [(part,) for part in parts if is_atom(part)]
+    candidates += [tuple(alts) for part in parts if part[0] == "any"
+                   for alts in [alternatives(part)] if all(is_atom(alt) for alt in alts)]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda atoms: max(_specificity(atom) for atom in atoms))
+
+
+def _specificity(atom: Term) -> tuple[int, int]:
+    """Lower is more selective: the kind's rank, then the longer value first."""
+    value = atom[-1] if isinstance(atom[-1], str) else ""
+    return _ANCHOR_RANK.get(atom[0], len(_ANCHOR_RANK)), -len(value)
+
+
+def implied_keys(term: Term) -> set[Term]:
+    """Atoms among which every atom ``term`` implies is found, following ``conditions.implies``:
+    a conjunction implies what any of its parts implies; an alternative implies an atom only if
+    each of its alternatives does, so its first alternative's atoms cover it; a negation
+    implies no positive atom."""
+    kind = term[0]
+    if kind == "all":
         keys: set[Term] = set()
-        for part in conjuncts(alternative):
-            if is_atom(part):
-                keys.update(implied_atoms(part))
+        for part in term[1]:
+            keys |= implied_keys(part)
         return keys
+    if kind == "any":
+        return implied_keys(term[1][0]) if term[1] else set()
+    if is_atom(term):
+        return set(implied_atoms(term))
+    return set()
 
 
 # ------------------------------------------------------------------------------ implied atoms
