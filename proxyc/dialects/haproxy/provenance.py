@@ -11,8 +11,6 @@ Both are then the same boolean function, so the comment changes the form, never 
 """
 from __future__ import annotations
 
-import json
-
 from ... import ir
 from .. import provenance
 from .writer_conditions import MATCHERS, Literal, Term, simplify
@@ -97,7 +95,8 @@ def _dnf(cond, negated: bool, acls, declared, visiting, atoms) -> list[Term]:
         raise NotWritable(type(cond).__name__)
     if not _has_patterns(cond):
         return [()] if negated else []
-    key = "m " + json.dumps(cond.semantic_dump(), sort_keys=True)
+    # Identity only (simplify keeps first-seen order): equal matchers give equal reprs.
+    key = "m " + repr((type(cond).__name__, *[getattr(cond, f) for f in cond._semantic_fields]))
     atoms.setdefault(key, cond)
     return [(Literal(key, negated),)]
 
@@ -144,6 +143,8 @@ def acl_comments(fe: ir.Frontend) -> list[str]:
 
 def condition_comment(cond: ir.Condition, acls: dict[str, ir.Acl], declared: set[str]) -> list[str]:
     """``# proxyc: if ...`` for a rule whose guard does not read back as ``cond``."""
+    if (isinstance(cond, ir.AclRef) and cond.name in declared) or (isinstance(cond, MATCHERS) and _has_patterns(cond)):
+        return []  # read back as written: the common case, decided without building the shape
     try:
         if reader_shape(cond, acls, declared) == cond:
             return []
