@@ -18,7 +18,6 @@ from lark import Token
 
 _UNUSUAL = re.compile(r"[^\S \t\r\n]|[\"';()]")  # whitespace lark does not ignore, or special characters
 _WORDS = re.compile(r"\S+")
-_FORBIDDEN_IN_WORD = re.compile(r"[{}#]")
 
 _PATH_OPS = {"exact", "prefix", "suffix", "regex"}
 # Keywords lark accepts where a value may also stand (derived from the grammar's LALR states;
@@ -95,7 +94,7 @@ class _Reader:
     def value(tok: Token, keywords_here: frozenset[str] = frozenset()) -> Token:
         """A word in a value position. ``keywords_here`` are the keywords lark's contextual
         lexer also accepts at this position: it would read such a word as the keyword."""
-        if tok in keywords_here or _FORBIDDEN_IN_WORD.search(tok):
+        if tok in keywords_here:
             raise Decline
         return tok
 
@@ -115,14 +114,16 @@ class _Reader:
                 col = line.index("#") + 1
                 self.b.comments.append(Token("COMMENT", stripped, None, lineno, col, lineno, col + len(stripped)))
                 continue
-            words = self.words(line, lineno)
             if "#" in stripped:
                 raise Decline
+            words = self.words(line, lineno)
             if block is None:
                 block = self.open_block(words)
             elif words[0] == "}" and len(words) == 1:
                 items.append(self.close_block(block))
                 block = None
+            elif "{" in stripped or "}" in stripped:  # in no value of a statement line (lark decides)
+                raise Decline
             else:
                 block[2].append(self.statement(block[0], words))
         if block is not None:
@@ -132,6 +133,8 @@ class _Reader:
     def open_block(self, words: list[Token]):
         head = words[0]
         if words[-1] != "{":
+            raise Decline
+        if any("{" in w or "}" in w for w in words[:-1]):
             raise Decline
         if head == "defaults" and len(words) == 2:
             return ("defaults", [self.keyword(head)], [])
@@ -200,11 +203,12 @@ class _Reader:
             rest = args[2:]
             while rest:
                 key = rest[0]
+                # server_opt reads its keyword as text only: the word serves (no keyword token).
                 if key in _SERVER_FLAGS:
-                    children.append(b.server_opt([self.keyword(key)]))
+                    children.append(b.server_opt([key]))
                     rest = rest[1:]
                 elif key in _SERVER_VALUES and len(rest) >= 2:
-                    children.append(b.server_opt([self.keyword(key), self.value(rest[1])]))
+                    children.append(b.server_opt([key, self.value(rest[1])]))
                     rest = rest[2:]
                 else:
                     raise Decline
