@@ -197,6 +197,33 @@ class RunningProxy:
         except ProcessLookupError:
             pass
         proc.wait(TERM_GRACE)
+        # An orphaned worker (HAProxy's, nginx's) is reparented and dies a moment after the
+        # signal: wait for it, so that no proxy outlives stop() even briefly.
+        deadline = time.monotonic() + TERM_GRACE
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(POLL)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` is still running (zombies count as gone)."""
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():  # not Linux: the best the system says
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for entry in proc_dir.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()  # after "pid (comm)": state, ppid, pgrp, ...
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
 
 
 def _workdir(workdir: str | Path, files: dict[str, bytes] | None) -> Path:
