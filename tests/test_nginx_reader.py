@@ -1009,10 +1009,9 @@ NGINX_NOT_EXACT = {
     "docker-network": "upstreams resolved at run time are split_clients over DNS names, which the reader does not "
                       "read back",
     "haproxy-hostile": ROUTE_MAP,
-    "haproxy-upstream-options": ROUTE_MAP + "; weight 0, slow start, sticky cookies and the queue timeout are "
-                                "not in nginx OSS (P001)",
+    "haproxy-upstream-options": "weight 0, slow start, sticky cookies and the queue timeout are not in nginx OSS "
+                                "(P001); stream logs are raw text",
     "nginx-hostile": ROUTE_MAP + "; names the IR cannot hold are made up again",
-    "routing-tcp-source": ROUTE_MAP + " (stream)",
 }
 CASES = cases()
 EXACT_CASES = [(name, path) for name, path in CASES if name not in NGINX_NOT_EXACT]
@@ -1174,6 +1173,59 @@ def test_a_route_map_without_its_comments_imports_as_hand_written():
     assert any("named location @pxc_edge_r1" in d.message for d in diags)
 
 
+def _tcp_source_text() -> str:
+    from proxyc.dialects.nginx.writer import write
+
+    return write(load_case(dict(CASES)["routing-tcp-source"]))[0]
+
+
+def test_a_stream_route_map_reads_back_as_its_rules_with_nothing_reported():
+    """The geo/map routing of a TCP frontend, checked against its '# proxyc:' comments, is the
+    frontend's rules again; the group that closes connections is the writer's, not an upstream."""
+    cfg, diags = read_ok(_tcp_source_text())
+    fe, = cfg.frontends
+    assert [(cond_text(rule.condition), rule.action) for rule in fe.rules] == [
+        ("source 127.0.0.3", ir.Deny()), ("source 127.0.0.2 10.9.0.0/16", ir.UseUpstream(upstream="replica"))]
+    assert fe.default == ir.UseUpstream(upstream="primary")
+    assert [up.name for up in cfg.upstreams] == ["primary", "replica"] and not cfg.raw
+    assert not [d for d in diags if d.code == "I001"], [str(d) for d in diags]
+
+
+@pytest.mark.parametrize("edit", [
+    ("127.0.0.3 1;", "127.0.0.4 1;"),  # a geo
+    ('"~^(?=.{1}1)" replica;', '"~^(?=.{1}1)" primary;'),  # where a rule sends
+    ("default primary;", "default replica;"),  # where the rest goes
+    ("# proxyc: use replica if", "# proxyc: use primary if"),  # the claim
+    ("proxy_pass $pxc_upstream_db;", "proxy_pass $pxc_upstream_db;\n        deny 127.0.0.5;"),  # routes first
+    ("upstream pxc_closed {\n        server 127.0.0.1:9 down;", "upstream pxc_closed {\n        server 127.0.0.1:9;"),
+])
+def test_a_stream_route_map_edited_by_hand_is_read_as_before(edit):
+    """The comments no longer describe the directives: ignored, the maps are raw text and the
+    variable proxy_pass is reported, as for any hand-written config."""
+    text = _tcp_source_text()
+    assert edit[0] in text
+    cfg, diags = read(text.replace(edit[0], edit[1]), "edited.conf")
+    assert cfg.frontends[0].rules == [] or cfg.frontends[0].rules[0].condition != ir.SourceMatch(values=["127.0.0.3"])
+    assert any("map is not modelled" in d.message for d in diags)
+    assert any("uses variables" in d.message for d in diags)
+    assert "pxc_closed" in [up.name for up in cfg.upstreams]  # a group like any other
+
+
+def test_a_closing_group_that_another_server_uses_stays_an_upstream():
+    text = _tcp_source_text().replace("    # proxyc: frontend db", "    server {\n        listen 6000;\n"
+                                      "        proxy_pass pxc_closed;\n    }\n\n    # proxyc: frontend db")
+    cfg, diags = read(text, "edited.conf")
+    assert any("map is not modelled" in d.message for d in diags)
+    assert {fe.default.upstream for fe in cfg.frontends if isinstance(fe.default, ir.UseUpstream)} == {"pxc_closed"}
+
+
+def test_a_stream_route_map_without_its_comments_imports_as_hand_written():
+    text = "\n".join(line for line in _tcp_source_text().split("\n") if "# proxyc:" not in line)
+    cfg, diags = read(text, "stripped.conf")
+    assert cfg.frontends[0].rules == [] and len(cfg.raw) == 3
+    assert any("uses variables" in d.message for d in diags)
+
+
 def _without_raw(cfg: ir.Config) -> ir.Config:
     """Raw text is copied verbatim and generated text is rarely nginx (the table tests cover it)."""
     cfg.raw = []
@@ -1187,10 +1239,11 @@ def _without_raw(cfg: ir.Config) -> ir.Config:
 @given(configs(comments=False))
 def test_generated_route_maps_come_back_exactly_or_are_reported(cfg):
     """IR → nginx → IR on generated IRs in nginx's spelling that the writer writes without an
-    error: an HTTP frontend written as a route map comes back with exactly its routing (ACLs,
+    error: a frontend written as a route map (HTTP or TCP) comes back with exactly its routing (ACLs,
     conditions, actions, default, stats page; see ``_routing``) when its sockets are its own; otherwise (its http block has a
     route map the comments cannot carry, e.g. a stats page with a login, or sockets shared
-    with another frontend) the reader reports the named locations it did not import. Nothing
+    with another frontend) the reader reports the named locations (for TCP: the variable
+    proxy_pass) it did not import. Nothing
     in between: a route map is never read back as different routing without a word."""
     from proxyc.dialects.nginx.writer import write
 
@@ -1200,13 +1253,14 @@ def test_generated_route_maps_come_back_exactly_or_are_reported(cfg):
         return
     back, diags = read(text, "w.conf")
     assert back is not None, [str(d) for d in diags]
-    reported = {d.line for d in diags if d.code == "I001" and "named location" in d.message
+    reported = {d.line for d in diags if d.code == "I001" and ("named location" in d.message
+                                                               or "uses variables" in d.message)
                 or "route map of this server block is not imported" in d.message}
     by_name = {fe.name: fe for fe in back.frontends}
     for fe in cfg.frontends:
         named = _named_location_lines(text, fe.name)
         if not named:
-            continue  # not a route map (plain locations, or a TCP frontend)
+            continue  # not a route map (plain locations, or a TCP frontend that proxies to one group)
         got = by_name.get(fe.name)
         exact = got is not None and _routing(got) == _routing(fe)
         assert exact or set(named) <= reported, fe.name
@@ -1222,7 +1276,8 @@ def _routing(fe: ir.Frontend) -> tuple:
 
 
 def _named_location_lines(text: str, frontend: str) -> list[int]:
-    """The lines of the named locations of the server block written for ``frontend``."""
+    """The lines of the named locations of the server block written for ``frontend`` (of its
+    variable proxy_pass when it is a stream route map)."""
     from proxyc.dialects.provenance import name_comment
 
     lines = text.split("\n")
@@ -1235,6 +1290,6 @@ def _named_location_lines(text: str, frontend: str) -> list[int]:
         line = lines[number].strip()
         if line.startswith("# proxyc: frontend"):
             break
-        if line.startswith("location @pxc_"):
+        if line.startswith(("location @pxc_", "proxy_pass $pxc_upstream_")):
             found.append(number + 1)
     return found

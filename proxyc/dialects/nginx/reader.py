@@ -35,6 +35,7 @@ from ...ir.walk import parse_nginx_duration
 from ...validate import NAME
 from ..common import parse_address
 from .provenance_route_map import check_route_maps
+from .provenance_stream import check_stream_route_maps
 from .reader_frontends import FrontendNames, HttpFrontends, upstream_timeouts
 from .reader_http import (
     SETTINGS,
@@ -242,9 +243,14 @@ class _Reader:
         self.stream_levels.append(level)
         items = list(expand_includes(block, self.ledger, STREAM_HANDLED, self._raw_keeper("stream"),
                                      blocks=frozenset({"server", "upstream"})))
+        declared = self.names.declared() | {i.args[0] for i in items if i.name == "upstream" and i.args}
+        route_maps = self._stream_reader.route_maps = check_stream_route_maps(items, declared)
         duplicates = []
         for item in items:
-            if item.name == "upstream" and item.block is not None and len(item.args) == 1:
+            if route_maps.explains(item):
+                for stmt in item.walk():
+                    self.ledger.converted(stmt)  # a checked route map: its routing is the frontend's
+            elif item.name == "upstream" and item.block is not None and len(item.args) == 1:
                 if not self.names.declare("stream", item.args[0]):
                     duplicates.append(item)
             elif item.name in STREAM_SETTINGS:
@@ -253,7 +259,9 @@ class _Reader:
                 self._resolver(item, level)
         upstream_reader = UpstreamReader(self.ledger, stream=True, resolver=level.resolver_name)
         for item in items:
-            if item in duplicates:
+            if route_maps.explains(item):
+                continue
+            elif item in duplicates:
                 self.ledger.invalid(item, f'duplicate upstream "{item.args[0]}"')
             elif item.name == "upstream":
                 self._upstream(item, "stream", upstream_reader, mode="tcp")

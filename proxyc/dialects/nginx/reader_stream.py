@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ... import ir
+from .provenance_route_map import NONE as NO_ROUTE_MAPS
+from .provenance_stream import StreamClaim
 from .reader_actions import HANDLER_STATUS, access_rules, placeholder
 from .reader_frontends import FrontendNames
 from .reader_http import Level, duration_of
@@ -31,6 +33,7 @@ class StreamServer:
     proxy_pass: Stmt | None = None
     upstream: str | None = None
     unknown: list[Stmt] = field(default_factory=list)
+    route_map: StreamClaim | None = None  # the checked routing of a route map (provenance_stream)
 
 
 class StreamReader:
@@ -39,9 +42,10 @@ class StreamReader:
         self.names = names
         self.frontend_names = frontend_names
         self.on_resolver = on_resolver
+        self.route_maps = NO_ROUTE_MAPS  # what the writer's checked route maps account for
 
     def read_server(self, stmt: Stmt, parent: Level) -> StreamServer:
-        server = StreamServer(stmt=stmt, level=Level(parent, "server"))
+        server = StreamServer(stmt=stmt, level=Level(parent, "server"), route_map=self.route_maps.claim_of(stmt))
         keep = lambda s, message: server.unknown.append(s)
         for child in expand_includes(stmt.block or [], self.ledger, STREAM_SERVER_HANDLED, keep):
             self._directive(server, child)
@@ -68,7 +72,10 @@ class StreamReader:
                 self.ledger.invalid(stmt, '"proxy_pass" directive is duplicate')
                 return
             server.proxy_pass = stmt
-            server.upstream = self._target(stmt)
+            if server.route_map is not None:
+                self.ledger.converted(stmt)  # the checked route map's variable: routed by the claim
+            else:
+                server.upstream = self._target(stmt)
         elif stmt.name == "resolver":
             self.on_resolver(stmt, server.level)
         elif stmt.name in STREAM_SETTINGS:
@@ -113,7 +120,9 @@ class StreamReader:
         fe.listens = [ir.Listen(address=spec.address, port=spec.port, tls=self._tls(server, spec),
                                 span=spec.stmt.span) for spec in listens]
         fe.rules, denies_all = access_rules(server.level.array("access"), self.ledger, None)
-        if denies_all:
+        if server.route_map is not None:
+            self._route_map_as_written(fe, server)
+        elif denies_all:
             fe.default = fe.rules.pop().action
         elif server.upstream is not None:
             fe.default = ir.UseUpstream(upstream=server.upstream, span=server.proxy_pass.span)
@@ -122,6 +131,29 @@ class StreamReader:
         fe.timeouts.client = duration_of(_below(server.level, "proxy_timeout", defaults_level))
         fe.raw = [ir.Raw(target="nginx", text=stmt.text(), span=stmt.span) for stmt in server.unknown]
         return fe
+
+    def _route_map_as_written(self, fe: ir.Frontend, server: StreamServer) -> None:
+        """A route map checked against the writer's ``# proxyc:`` routing: the claimed
+        conditions, and each rule sends where the file's map sends it (the upstream block its
+        value names, as read), which is the claimed upstream when the names agree."""
+        claim = server.route_map
+        said = claim.routing
+        for node in ir.iter_nodes(said):
+            node.span = server.stmt.span  # diagnostics about them point at the server block
+        fe.acls = said.acls
+        fe.rules = [ir.Rule(condition=rule.condition, action=self._sent_to(claim, target, rule.action),
+                            span=rule.span, comments=claim.rule_comments.get(number, []))
+                    for number, (rule, target) in enumerate(zip(said.rules, claim.rule_targets, strict=True), 1)]
+        fe.default = self._sent_to(claim, claim.default_target, said.default)
+
+    def _sent_to(self, claim: StreamClaim, target: str | None, claimed):
+        """The action of a route whose map value is ``target`` (None: never reached)."""
+        if target is None or target == claim.closed:
+            return claimed  # the check made sure: closing is a deny or no default
+        upstream = self.names.explicit("stream", target)
+        if isinstance(claimed, ir.UseUpstream) and claimed.upstream == upstream:
+            return claimed
+        return ir.UseUpstream(upstream=upstream, span=claim.routing.span)
 
     def _tls(self, server: StreamServer, spec: ListenSpec) -> ir.Tls | None:
         if not spec.ssl:

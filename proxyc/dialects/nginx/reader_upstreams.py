@@ -47,6 +47,10 @@ class UpstreamNames:
         self._explicit[key] = self._unique(usable, suffix="tcp" if context == "stream" else "http")
         return True
 
+    def declared(self) -> set[str]:
+        """The IR names of the upstream blocks declared so far."""
+        return set(self._explicit.values())
+
     def explicit(self, context: str, name: str) -> str | None:
         return self._explicit.get((context, name.lower()))
 

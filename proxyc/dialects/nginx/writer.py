@@ -720,6 +720,7 @@ class _Writer:
         if listeners is None:
             return
         self._report_http_only(fe)
+        diags_before = len(self.diags)
         entries, default = frontend_entries(fe, self.diags)
         entries = [e for e in entries if e.route.key != "stats"]  # reported by _report_http_only
         entries, default = drop_after_unconditional(entries, default, self.diags)
@@ -728,6 +729,10 @@ class _Writer:
         default_target = self._stream_target(default, in_map=bool(entries)) or self.upstreams.closed_name()
         default_up = self.cfg.upstream(default.action.upstream) if isinstance(default.action, ir.UseUpstream) else None
         out.comments([*fe.comments, name_comment("frontend", fe.name)])
+        if entries and not any(d.severity == "error" for d in self.diags.items[diags_before:]):
+            # The route map's routing as written, checked by the reader (provenance_stream);
+            # none when part of it was left out, as for an HTTP frontend.
+            out.comments(routing_comments(fe))
         with out.block("server"):
             self._write_listeners(out, *listeners)
             self._write_stream_timeouts(out, fe, default_up)
