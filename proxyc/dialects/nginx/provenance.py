@@ -21,17 +21,17 @@ PathOp = tuple[str, str]  # ("exact" | "prefix", path)
 
 def routing_comments(fe: ir.Frontend, *, with_stats: bool = False) -> list[str]:
     """The frontend's ACLs, rules and default as provenance comment texts (all or nothing);
-    ``with_stats``: its stats page's address first (a route map routes it like a rule). A stats
-    page with a login is not carried: nginx answers 403 there, and the password stays out of
-    the file."""
+    ``with_stats``: its stats page's address first (a route map routes it like a rule). Of a
+    stats page with a login only that it had one: nginx answers 403 there (it cannot hold the
+    password file), and the passwords stay out of the file."""
     from ..pxc.writer import _Writer
 
     writer = _Writer()
     lines = []
     if with_stats and fe.stats is not None:
-        if fe.stats.users:
-            return []
         lines.append(writer.stats(ir.Stats(uri=fe.stats.uri)))  # refresh and realm: nginx has neither
+        if fe.stats.users:
+            lines.append(f"{STATS_CLOSED} {len(fe.stats.users)}")
     lines += [writer.acl(acl, 0) for acl in fe.acls] + [writer.rule(rule) for rule in fe.rules]
     if fe.default is not None:
         lines.append(writer.default(fe.default))
@@ -43,6 +43,24 @@ def routing_comments(fe: ir.Frontend, *, with_stats: bool = False) -> list[str]:
 
 
 ROUTING_KEYWORDS = ("acl", "use", "redirect", "return", "deny", "default")
+# ``proxyc: stats_closed N``: the stats page had a login of N users, so nginx answers 403 there.
+STATS_CLOSED = "stats_closed"
+
+
+def stats_closed(comments: list[str]) -> int | None:
+    """The number of users of a stats page the writer closed (``STATS_CLOSED``), or None."""
+    for c in comments:
+        said = (provenance.payload(c) or "").split(" ")
+        if len(said) == 2 and said[0] == STATS_CLOSED and said[1].isdigit() and int(said[1]) > 0:
+            return int(said[1])
+    return None
+
+
+def closed_stats_rule(stats: ir.Stats) -> ir.Rule:
+    """What nginx does at a stats page the writer closed (``STATS_CLOSED``): a deny (403) on the
+    page's path, first, where the page was (a prefix, as frontend_entries routes it)."""
+    path = ir.PathMatch(op="prefix", values=[stats.uri.split("?", 1)[0]], span=stats.span)
+    return ir.Rule(condition=path, action=ir.Deny(status=403, span=stats.span), span=stats.span)
 
 
 def routing_from_comments(comments: list[str], keywords: tuple[str, ...] = ROUTING_KEYWORDS) -> ir.Frontend | None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from ... import ir
 from ...diagnostics import Diagnostics
 from .. import provenance
-from .provenance import ROUTING_KEYWORDS, routing_from_comments
+from .provenance import ROUTING_KEYWORDS, routing_from_comments, stats_closed
 from .quoting import lit
 from .reader_payload import Loader, Stmt
 
@@ -134,6 +134,11 @@ def _claimed(server: Stmt) -> tuple[str, ir.Frontend] | None:
     routing = routing_from_comments(server.comments, (*ROUTING_KEYWORDS, "stats"))
     if name is None or routing is None:
         return None
+    closed = stats_closed(server.comments)
+    if closed is not None and routing.stats is not None and not routing.stats.users:
+        # Stand-ins: the writer closes a page with a login (return 403); the reader never
+        # takes them (a closed page reads as the deny nginx answers with).
+        routing.stats.users = [ir.StatsUser(user="proxyc", password="") for _ in range(closed)]
     return name, routing
 
 

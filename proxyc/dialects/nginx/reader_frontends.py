@@ -13,7 +13,13 @@ import re
 from ... import ir
 from ...validate import NAME
 from ..provenance import take_name
-from .provenance import routing_from_comments, same_first_match
+from .provenance import (
+    ROUTING_KEYWORDS,
+    closed_stats_rule,
+    routing_from_comments,
+    same_first_match,
+    stats_closed,
+)
 from .reader_actions import STATIC_STATUS, placeholder
 from .reader_conditions import all_of
 from .reader_headers import request_headers, response_headers
@@ -83,7 +89,7 @@ class HttpFrontends:
         if len(group.servers) == 1 and default.route_map is not None:
             self._route_map_as_written(fe, default)
         elif len(group.servers) == 1:
-            self._routing_as_written(fe, default.stmt.comments)
+            self._routing_as_written(fe, default.stmt.comments, default)
         else:
             self._report_shared_route_maps(group)
         # nginx matches locations against the normalised URI; keep that meaning where paths matter
@@ -120,12 +126,20 @@ class HttpFrontends:
         fe.rules += [_copy_rule(rule, rule.condition) for rule in routes.rules]
         fe.default = routes.fallthrough.model_copy() if routes.fallthrough is not None else None
 
-    @staticmethod
-    def _routing_as_written(fe: ir.Frontend, comments: list[str]) -> None:
+    def _routing_as_written(self, fe: ir.Frontend, comments: list[str], server: ServerBlock) -> None:
         """The writer's ``# proxyc:`` routing (named ACLs, rule order), when it routes every
-        path exactly as the locations read here (see nginx/provenance.py)."""
-        said = routing_from_comments(comments)
+        path exactly as the locations read here (see nginx/provenance.py); a stats page it
+        carries is one the writer closed (403), read as that deny."""
+        said = routing_from_comments(comments, (*ROUTING_KEYWORDS, "stats"))
+        closed = stats_closed(comments)
+        if said is not None and said.stats is not None:
+            if closed is None:
+                return  # a plain-location frontend's open stats page is its stub_status location
+            said.rules.insert(0, closed_stats_rule(said.stats))
         if said is not None and same_first_match(said, fe):
+            if said.stats is not None:
+                self._report_closed_stats(server.stmt, said.stats.uri, closed)
+                said.stats = None
             for node in [*said.acls, *said.rules, *([said.default] if said.default else [])]:
                 for item in ir.iter_nodes(node):
                     item.span = fe.span  # diagnostics about them point at the server block
@@ -146,6 +160,19 @@ class HttpFrontends:
         fe.acls, fe.rules = said.acls, rules
         fe.default = self._body_action(server, claim.default_body, said.default)
         fe.stats = said.stats
+        if said.stats is not None and said.stats.users:
+            where = next((stmt for stmt in claim.pieces if stmt.name == "location"
+                          and stmt.args[0].endswith("_stats")), server.stmt)  # the only route key ending so
+            self._report_closed_stats(where, said.stats.uri, len(said.stats.users))
+            fe.rules.insert(0, closed_stats_rule(said.stats))
+            fe.stats = None
+
+    def _report_closed_stats(self, where: Stmt, uri: str, users: int) -> None:
+        """A stats page the writer closed because of its login reads as what nginx does there;
+        the login itself is not in the file."""
+        self.ledger.lossy(where, f"the stats page at {uri} had a login ({users} user{'s' * (users > 1)}) that "
+                          "nginx.conf cannot hold; imported as what nginx answers there: deny (403)",
+                          severity="info")
 
     @staticmethod
     def _body_action(server: ServerBlock, body: str | None, claimed):

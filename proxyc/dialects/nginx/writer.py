@@ -429,8 +429,11 @@ class _Writer:
         self._report_normalisation(fe, entries)
         locations = plan_locations(entries, default, self.diags)
         # nginx keeps no ACL names or rule order: the reader checks (and then uses) the routing
-        # as written, carried as comments; a route map also needs the stats page it starts with.
-        routing = routing_comments(fe, with_stats=locations is None) if fe.acls or fe.rules else []
+        # as written, carried as comments; a route map also needs the stats page it starts with,
+        # and locations the one they close (its login: 403), which reads back as a deny.
+        closed_stats = fe.stats is not None and bool(fe.stats.users)
+        with_stats = locations is None or closed_stats
+        routing = routing_comments(fe, with_stats=with_stats) if fe.acls or fe.rules or closed_stats else []
         out.comments([*fe.comments, name_comment("frontend", fe.name)])
         routing_at, diags_before = len(out.lines), len(self.diags)
         out.comments(routing)
