@@ -1004,12 +1004,12 @@ ROUTE_MAP = ("the route map the writer uses when a rule is not a plain path matc
              "'if' and named locations) is not read back by the nginx reader: each map is an I001")
 # Cases whose IR nginx cannot give back; everything else must come back exactly (``nginx_canonical``).
 NGINX_NOT_EXACT = {
-    "docker-dns-alias": "nginx's resolver has no name and no retries, and a server expanded from DNS (count) is "
-                        "one variable proxy_pass (P001)",
+    "docker-dns-alias": "a server expanded from DNS (count) is one variable proxy_pass (P001), and a DNS "
+                        "upstream's server has no place for its name",
     "docker-network": "upstreams resolved at run time are split_clients over DNS names, which the reader does not "
                       "read back",
-    "haproxy-hostile": "a stats login cannot be written (nginx answers 403: read as that deny), sticky cookies are "
-                       "not in nginx OSS (P001), and upstream api~v1 is named pxc_api_v1 in nginx",
+    "haproxy-hostile": "a stats login cannot be written (nginx answers 403: read as that deny), and sticky cookies "
+                       "are not in nginx OSS (P001)",
     "haproxy-upstream-options": "weight 0, slow start, sticky cookies and the queue timeout are not in nginx OSS "
                                 "(P001); stream logs are raw text",
     "nginx-hostile": ROUTE_MAP + "; names the IR cannot hold are made up again",
@@ -1257,6 +1257,71 @@ def test_a_closed_stats_page_opened_by_hand_reads_as_before():
                                    "location @pxc_edge_1_stats {\n            stub_status;")
     cfg, diags = read(text, "edited.conf")
     assert cfg.frontends[0].acls == [] and any("map is not modelled" in d.message for d in diags)
+
+
+# ---------------------------------------------------------------------- names nginx has no place for
+
+
+def _case_text(case: str) -> str:
+    from proxyc.dialects.nginx.writer import write
+
+    return write(load_case(dict(CASES)[case]))[0]
+
+
+def test_a_resolvers_name_nameservers_and_retries_come_back_from_its_comment():
+    text = _case_text("docker-dns-alias")
+    assert "# proxyc: resolver docker nameservers dns retries 3" in text
+    cfg, _ = read_ok(text)
+    resolver, = cfg.resolvers
+    assert (resolver.name, [ns.name for ns in resolver.nameservers], resolver.retries) == ("docker", ["dns"], 3)
+    assert [up.resolver for up in cfg.upstreams] == ["docker"] and resolver.comments == []
+
+
+@pytest.mark.parametrize("comment,name,nameservers", [
+    ("resolver \"a b\" nameservers dns", "resolver", ["dns"]),  # not an IR name
+    ("resolver docker nameservers dns dns2", "docker", ["ns1"]),  # two names for one address
+    ("resolver docker retries many", "resolver", ["ns1"]),  # not in the comment's shape
+])
+def test_a_resolver_comment_the_ir_cannot_take_is_not_taken(comment, name, nameservers):
+    cfg, _ = read_ok(http(f"server {{\n listen 80;\n location / {{\n  # proxyc: {comment}\n"
+                          "  resolver 127.0.0.11 valid=10s;\n  set $b backend:80;\n  proxy_pass http://$b;\n }\n}"))
+    resolver, = cfg.resolvers
+    assert (resolver.name, [ns.name for ns in resolver.nameservers]) == (name, nameservers)
+
+
+def test_two_resolvers_claiming_one_name_are_two_resolvers_with_two_names():
+    location = ("location /{path} {{\n  # proxyc: resolver docker\n  resolver {address};\n"
+                "  set $b{path} b:80;\n  proxy_pass http://$b{path};\n }}\n")
+    cfg, _ = read_ok(http("server {\n listen 80;\n" + location.format(path="a", address="127.0.0.11")
+                          + location.format(path="b", address="127.0.0.12") + "}"))
+    assert [(r.name, r.nameservers[0].address) for r in cfg.resolvers] == [("docker", "127.0.0.11"),
+                                                                           ("resolver", "127.0.0.12")]
+
+
+def test_a_renamed_upstream_comes_back_under_its_own_name():
+    text = _case_text("haproxy-hostile")
+    assert "# proxyc: upstream api~v1\n    upstream pxc_api_v1 {" in text
+    cfg, diags = read_ok(text)
+    assert [up.name for up in cfg.upstreams] == ["api~v1"] and cfg.upstreams[0].comments == []
+    assert cfg.frontends[0].default == ir.UseUpstream(upstream="api~v1")
+    assert not [d for d in diags if "is named" in d.message]
+
+
+@pytest.mark.parametrize("comment", ["upstream other~name", "upstream api_v1", "upstream \"a b\""])
+def test_an_upstream_name_the_writer_would_not_have_renamed_so_is_not_taken(comment):
+    """The group's name must be the writer's for the claimed name (pxc_ and its variable
+    characters); a name nginx could have used as it is was never renamed."""
+    cfg, _ = read_ok(http(f"# proxyc: {comment}\nupstream pxc_api_v1 {{ server 10.0.0.1; }}\n"
+                          "server { listen 80; location / { proxy_pass http://pxc_api_v1; } }"))
+    assert [up.name for up in cfg.upstreams] == ["pxc_api_v1"]
+
+
+def test_an_upstream_name_someone_has_already_is_not_taken_again():
+    cfg, _ = read_ok(http("# proxyc: upstream api~v1\nupstream pxc_api_v1 { server 10.0.0.1; }\n"
+                          "# proxyc: upstream api~v1\nupstream pxc_api_v1_2 { server 10.0.0.2; }\n"
+                          "server { listen 80; location / { proxy_pass http://pxc_api_v1_2; } }"))
+    assert [up.name for up in cfg.upstreams] == ["api~v1", "pxc_api_v1_2"]
+    assert cfg.frontends[0].default == ir.UseUpstream(upstream="pxc_api_v1_2")
 
 
 def _without_raw(cfg: ir.Config) -> ir.Config:

@@ -34,6 +34,8 @@ from ...diagnostics import Diagnostic, Diagnostics
 from ...ir.walk import parse_nginx_duration
 from ...validate import NAME
 from ..common import parse_address
+from ..provenance import strip
+from .provenance_names import ResolverSaid, renamed_from, resolver_said, usable_names
 from .provenance_route_map import check_route_maps
 from .provenance_stream import check_stream_route_maps
 from .reader_frontends import FrontendNames, HttpFrontends, upstream_timeouts
@@ -94,11 +96,17 @@ def read_with_report(text: str | None, filename: str | None = None, *,
         stmts = loader.load_text(text, display, real=os.path.realpath(path) if path else None)
     cfg = None
     if stmts is not None and not any(d.code in ("E201", "E202") for d in diags):
+        reader = _Reader(ledger)
         try:
-            cfg = _Reader(ledger).read(stmts, display)
+            cfg = reader.read(stmts, display)
         except Exception as exc:  # noqa: BLE001 -- a reader bug must be a diagnostic, never a traceback
             diags.error(ir.Span(file=display), "E999", f"internal error while reading nginx config: {exc!r}")
             cfg = None
+        finally:
+            # The reader's parts refer back to it (bound methods), and the CLI runs without the
+            # cyclic GC: dropping its state lets reference counting free the statement tree
+            # now, before the writer runs, instead of keeping it to the end of the process.
+            reader.__dict__.clear()
     return cfg, diags.sorted(), ledger.file_stats(loader.files)
 
 
@@ -163,7 +171,7 @@ class _Reader:
         duplicates = []
         for item in items:  # first: names and settings, which hold wherever they are written
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
-                if not self.names.declare("http", item.args[0]):
+                if not self.names.declare("http", item.args[0], renamed_from(item.args[0], item.comments)):
                     duplicates.append(item)
             elif item.name in SETTINGS:
                 level.collect(item, self.ledger)
@@ -211,7 +219,7 @@ class _Reader:
             self.ledger.invalid(stmt, "upstream takes a name and a block")
             return
         name = self.names.explicit(context, stmt.args[0])
-        if name != stmt.args[0]:
+        if name != stmt.args[0] and name != renamed_from(stmt.args[0], stmt.comments):
             why = "http and stream share one IR namespace" if NAME.match(stmt.args[0]) else "IR names are plainer"
             self.ledger.lossy(stmt, f"upstream {stmt.args[0]} is named {name} in the IR ({why})", severity="info")
         body = list(expand_includes(stmt.block, self.ledger, UPSTREAM_HANDLED))
@@ -251,7 +259,7 @@ class _Reader:
                 for stmt in item.walk():
                     self.ledger.converted(stmt)  # a checked route map: its routing is the frontend's
             elif item.name == "upstream" and item.block is not None and len(item.args) == 1:
-                if not self.names.declare("stream", item.args[0]):
+                if not self.names.declare("stream", item.args[0], renamed_from(item.args[0], item.comments)):
                     duplicates.append(item)
             elif item.name in STREAM_SETTINGS:
                 level.collect(item, self.ledger)
@@ -272,12 +280,14 @@ class _Reader:
 
     # -- resolvers ---------------------------------------------------------------------------
     def _resolver(self, stmt: Stmt, level: Level) -> None:
-        """One IR resolver per distinct ``resolver`` directive; the level remembers its name."""
+        """One IR resolver per distinct ``resolver`` directive (and name the writer gave it in a
+        ``# proxyc: resolver`` comment); the level remembers its name."""
         addresses = [a for a in stmt.args if "=" not in a]
         options = [a for a in stmt.args if "=" in a]
-        key = (tuple(addresses), tuple(options))
+        said = resolver_said(stmt.comments)
+        key = (tuple(addresses), tuple(options), said.name if said is not None else None)
         if key not in self._resolvers:
-            resolver = self._new_resolver(stmt, addresses, options)
+            resolver = self._new_resolver(stmt, addresses, options, said)
             if resolver is None:
                 return
             self._resolvers[key] = (resolver, stmt, level)
@@ -285,19 +295,29 @@ class _Reader:
         level.resolver_name = self._resolvers[key][0].name
         self.ledger.converted(stmt)
 
-    def _new_resolver(self, stmt: Stmt, addresses: list[str], options: list[str]) -> ir.Resolver | None:
+    def _new_resolver(self, stmt: Stmt, addresses: list[str], options: list[str],
+                      said: ResolverSaid | None) -> ir.Resolver | None:
+        ns_names = usable_names(said.nameservers if said is not None else None, len(addresses))
         nameservers = []
         for i, address in enumerate(addresses, 1):
             host, port, problem = parse_address(address)
             if problem:
                 self.ledger.invalid(stmt, problem)
                 return None
-            nameservers.append(ir.Nameserver(name=f"ns{i}", address=host, port=port or 53, span=stmt.span))
+            name = ns_names[i - 1] if ns_names is not None else f"ns{i}"
+            nameservers.append(ir.Nameserver(name=name, address=host, port=port or 53, span=stmt.span))
         if not nameservers:
             self.ledger.invalid(stmt, "resolver needs at least one address")
             return None
-        name = "resolver" if not self.cfg.resolvers else f"resolver_{len(self.cfg.resolvers) + 1}"
-        resolver = ir.Resolver(name=name, nameservers=nameservers, span=stmt.span, comments=list(stmt.comments))
+        taken = {r.name for r in self.cfg.resolvers}
+        if said is not None and NAME.fullmatch(said.name) and said.name not in taken:
+            name = said.name
+        else:
+            name, n = "resolver", 2
+            while name in taken:
+                name, n = f"resolver_{n}", n + 1
+        resolver = ir.Resolver(name=name, nameservers=nameservers, span=stmt.span, comments=strip(stmt.comments),
+                               retries=said.retries if said is not None and said.retries else None)
         for option in options:
             key, _, value = option.partition("=")
             if key == "valid" and parse_nginx_duration(value) is not None:

@@ -17,7 +17,7 @@ from ... import ir
 from ...ir.walk import parse_nginx_duration
 from ...validate import NAME
 from ..common import parse_address
-from ..provenance import take_name
+from ..provenance import strip, take_name
 from .reader_ledger import Ledger
 from .reader_payload import Stmt
 
@@ -36,13 +36,18 @@ class UpstreamNames:
         self._taken: set[str] = set()
         self.implicit_upstreams: list[ir.Upstream] = []
 
-    def declare(self, context: str, name: str) -> bool:
+    def declare(self, context: str, name: str, said: str | None = None) -> bool:
         """An ``upstream NAME {}`` block (first pass, so proxy_pass may come before it); False
         when the name is taken already (nginx: duplicate upstream). nginx compares upstream
-        names case-insensitively."""
+        names case-insensitively. ``said``: the IR name the writer renamed it from (checked by
+        provenance_names), taken when nobody has it."""
         key = (context, name.lower())
         if key in self._explicit:
             return False
+        if said is not None and said not in self._taken:
+            self._taken.add(said)
+            self._explicit[key] = said
+            return True
         usable = name if NAME.match(name) else _safe_name(name)  # the IR's names are plainer than nginx's
         self._explicit[key] = self._unique(usable, suffix="tcp" if context == "stream" else "http")
         return True
@@ -106,7 +111,7 @@ class UpstreamReader:
         self.resolver = resolver
 
     def read(self, stmt: Stmt, name: str, body: list[Stmt], mode: str | None) -> ir.Upstream:
-        up = ir.Upstream(name=name, mode=mode, span=stmt.span, comments=list(stmt.comments))
+        up = ir.Upstream(name=name, mode=mode, span=stmt.span, comments=strip(stmt.comments))
         failures: list[_ServerFailures] = []
         balance_stmt: Stmt | None = None
         for child in body:

@@ -16,6 +16,7 @@ from ... import ir
 from ...diagnostics import Diagnostics
 from ..common import format_address, parse_address
 from ..provenance import name_comment
+from .provenance_names import resolver_comment
 from .quoting import Tok, lit, variable_key_problem, word
 from .writer_limits import reported_if_unreadable
 from .writer_out import Out
@@ -24,7 +25,7 @@ Context = Literal["http", "stream"]
 
 # nginx rejects "backup" next to these balancing methods.
 _NO_BACKUP = ("source", "hash", "random")
-_UPSTREAM_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+UPSTREAM_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
 def duration(ms: int) -> Tok:
@@ -76,7 +77,7 @@ class UpstreamWriter:
         """The ``upstream {}`` name: the upstream's own when nginx reads it back as one host
         name in ``proxy_pass http://<name>``, else a derived one, unique among all names."""
         if up.name not in self._group_names:
-            if up.name and set(up.name) <= _UPSTREAM_NAME_CHARS:
+            if up.name and set(up.name) <= UPSTREAM_NAME_CHARS:
                 self._group_names[up.name] = up.name
             else:
                 taken = {u.name for u in self.cfg.upstreams} | set(self._group_names.values())
@@ -271,7 +272,7 @@ class UpstreamWriter:
         out.comments(up.comments)
         name = self.group_name(up)
         if name != up.name:
-            out.comment(f"upstream {up.name!r}")
+            out.comments([name_comment("upstream", up.name)])  # the reader takes it back (provenance_names)
         with out.block("upstream", word(name)):
             if plan.balance:
                 out.directive(plan.balance[0], *plan.balance[1:])
@@ -354,7 +355,7 @@ class UpstreamWriter:
             out.directive("proxy_send_timeout", duration(timeouts.server))
 
     def _write_resolver(self, out: Out, resolver: ir.Resolver) -> None:
-        addresses = []
+        addresses, names = [], []
         for ns in resolver.nameservers:
             address = format_address(ns.address, ns.port)
             if parse_address(address)[2] is not None:
@@ -362,10 +363,14 @@ class UpstreamWriter:
                 continue
             with reported_if_unreadable(self.diags, ns, "it is left out"):
                 addresses.append(word(address))
+                names.append(ns.name)
         if not addresses:
             self.diags.error(resolver.span, "P001", f"resolver {resolver.name!r} has no usable nameserver")
             return
         valid = [lit(f"valid={ir.format_duration(resolver.hold_valid)}")] if resolver.hold_valid else []
+        # What nginx's resolver has no place for; it changes nothing nginx does.
+        said = resolver_comment(resolver.name, names, resolver.retries)
+        out.comments([said] if said is not None else [])
         out.directive("resolver", *addresses, *valid)
         if resolver.timeout is not None:
             out.directive("resolver_timeout", duration(resolver.timeout))
