@@ -163,6 +163,8 @@ def pcre_escape(value: str) -> str:
 
 def comment_safe(value: str) -> str:
     """Text for a ``#`` comment: a line break would end the comment and start a directive."""
+    if value.isprintable():  # the common case, in C: nothing to replace
+        return value
     return "".join(ch if ch.isprintable() else "?" for ch in value)
 
 

@@ -200,7 +200,7 @@ class UpstreamWriter:
                                "needs one; it is left out of the nginx output")
             return None
         address = format_address(srv.host, srv.port)
-        if parse_address(address)[2] is not None:
+        if parse_address(address)[2] is not None:  # cached: the reader parsed the same text
             self.diags.error(srv.span, "P003", f"server address {address!r} cannot be written safely for nginx")
             return None
         with reported_if_unreadable(self.diags, srv, f"server {srv.name!r} is left out of the nginx output"):
