@@ -30,7 +30,6 @@ crossplane itself, so that stays exactly crossplane's behaviour.
 from __future__ import annotations
 
 import io
-import itertools
 import re
 from collections.abc import Iterator
 
@@ -65,62 +64,73 @@ _TOKENS = re.compile(r"""
 
 def lex(path: str) -> Iterator[Token]:
     """``crossplane.lexer.lex(path)``: tokens of the file, then the brace error if any. The
-    file is read at once (crossplane reads it on the first ``next``); the tokens come from a
-    list, which iterates faster than a generator."""
+    file is read at once (crossplane reads it on the first ``next``); tokens are made as they
+    are used, so a large file never holds all of them at once (memory at 50,000 backends)."""
     with io.open(path, mode="r", encoding="utf-8", errors="replace") as f:
         text = f.read()
     if any(directive in text for directive in EXTERNAL_LEXERS):
         return crossplane_lex(path)
-    tokens, error = tokenize(text)
-    if error is None:
-        return iter(tokens)
-    return itertools.chain(tokens, _raise(NgxParserSyntaxError(error[0], path, error[1])))
+    return _lex_text(text, path)
 
 
-def _raise(exc: Exception) -> Iterator[Token]:
-    raise exc
-    yield  # a generator: raises when the tokens before it are used up
+def _lex_text(text: str, path: str) -> Iterator[Token]:
+    error: list[tuple[str, int]] = []
+    yield from _tokens(text, error)
+    if error:
+        raise NgxParserSyntaxError(error[0][0], path, error[0][1])
 
 
 def tokenize(text: str) -> tuple[list[Token], tuple[str, int] | None]:
     """The tokens of ``text`` (as ``lex`` reads it) up to the first brace error, and that error
     as (reason, line), None when braces balance. As in crossplane, a "}" too many is reported
     on its own line, a missing one on the line of the last token."""
-    tokens: list[Token] = []
-    append = tokens.append
+    error: list[tuple[str, int]] = []
+    tokens = list(_tokens(text, error))
+    return tokens, error[0] if error else None
+
+
+def _tokens(text: str, error: list[tuple[str, int]]) -> Iterator[Token]:
+    """The tokens of ``text``; a brace error ends them and is put in ``error``."""
     line = 1
     depth = 0
-    for space, word, special, quoted, comment in _TOKENS.findall(text):
+    last_line = 1
+    for match in _TOKENS.finditer(text):
+        space, word, special, quoted, comment = match.groups()
         if "\n" in space:
             line += space.count("\n")
         if word:
             if "\n" in word:
                 # A first unit that is a backslash-newline is counted before the token starts.
-                append((word, line + 1 if word[:2] == "\\\n" else line, False))
+                last_line = line + 1 if word[:2] == "\\\n" else line
+                yield (word, last_line, False)
                 line += word.count("\n")
             else:
-                append((word, line, False))
+                last_line = line
+                yield (word, line, False)
         elif special:
             if special == "{":
                 depth += 1
             elif special == "}":
                 depth -= 1
                 if depth < 0:
-                    return tokens, ('unexpected "}"', line)
-            append((special, line, False))
+                    error.append(('unexpected "}"', line))
+                    return
+            last_line = line
+            yield (special, line, False)
         elif quoted:
             quote = quoted[0]
             body = quoted[1:-1]
             if "\\" in body:
                 body = body.replace("\\" + quote, quote)
-            append((body, line, True))
+            last_line = line
+            yield (body, line, True)
             if "\n" in quoted:
                 line += quoted.count("\n")
         elif comment:
-            append((comment, line, False))
+            last_line = line
+            yield (comment, line, False)
             line += 1  # the line break that ends it
         else:
             break
     if depth > 0:
-        return tokens, ('unexpected end of file, expecting "}"', tokens[-1][1])
-    return tokens, None
+        error.append(('unexpected end of file, expecting "}"', last_line))
