@@ -111,7 +111,7 @@ class UpstreamReader:
         self.resolver = resolver
 
     def read(self, stmt: Stmt, name: str, body: list[Stmt], mode: str | None) -> ir.Upstream:
-        up = ir.Upstream(name=name, mode=mode, span=stmt.span, comments=strip(stmt.comments))
+        up = ir.Upstream(name=name, mode=mode, span=stmt.span, comments=strip(stmt.comments) if stmt.comments else [])
         failures: list[_ServerFailures] = []
         balance_stmt: Stmt | None = None
         for child in body:
