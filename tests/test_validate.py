@@ -130,3 +130,13 @@ def test_a_final_newline_or_foreign_digits_do_not_pass_as_names_or_addresses(fie
         up.servers[0].host = value
     cfg = ir.Config(upstreams=[up])
     assert {d.code for d in validate(cfg)} & {"V107", "V117"}
+
+
+@pytest.mark.parametrize("host", ["10.0.0.1", "0.0.0.0", "255.255.255.255", "1.2.3.4", "192.168.56.101",
+                                  "256.1.1.1", "1.2.3", "01.2.3.4", "1.2.3.4\n", "1.2.3.04"])
+def test_the_dotted_quad_shortcut_agrees_with_the_full_address_check(host):
+    from proxyc.dialects.common import parse_address
+    from proxyc.validate import _PLAIN_IPV4
+
+    if _PLAIN_IPV4.fullmatch(host):
+        assert parse_address(host)[2] is None
