@@ -101,3 +101,27 @@ def test_help_does_not_import_heavy_modules():
             "print(','.join(heavy))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert result.stdout.strip() == ""
+
+
+def test_the_fast_help_is_what_click_prints():
+    """proxyc/entry.py answers `proxyc --help` without importing click; its text must be click's
+    own rendering. When a command or its help changes, paste the 'actual' text below into
+    TOP_LEVEL_HELP (with {prog} for the program name)."""
+    from importlib.metadata import version
+
+    from click.testing import CliRunner
+
+    from proxyc.cli import main
+    from proxyc.entry import TOP_LEVEL_HELP
+
+    actual = CliRunner().invoke(main, ["--help"], prog_name="proxyc").output
+    assert TOP_LEVEL_HELP.format(prog="proxyc") == actual
+    assert CliRunner().invoke(main, ["--version"], prog_name="proxyc").output == f"proxyc, version {version('proxyc')}\n"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["--version"]])
+def test_help_and_version_do_not_import_click(args):
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "proxyc", *args], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith(("Usage: python -m proxyc", "python -m proxyc, version"))
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if "|" in line}
+    assert not {"click", "lark", "pydantic"} & imported
