@@ -18,6 +18,8 @@ from lark import Token
 
 _UNUSUAL = re.compile(r"[^\S \t\r\n]|[\"';()]")  # whitespace lark does not ignore, or special characters
 _WORDS = re.compile(r"\S+")
+# Two lines in three of a generated config: "server NAME ADDRESS [weight N]", read in one match.
+_SERVER_LINE = re.compile(r"([ \t]*)server([ \t]+)([^\s{}#]+)([ \t]+)([^\s{}#]+)(?:([ \t]+)weight([ \t]+)([^\s{}#]+))?[ \t\r]*")
 
 _PATH_OPS = {"exact", "prefix", "suffix", "regex"}
 # Keywords lark accepts where a value may also stand (derived from the grammar's LALR states;
@@ -116,6 +118,11 @@ class _Reader:
                 continue
             if "#" in stripped:
                 raise Decline
+            if block is not None and block[0] == "upstream":
+                server = _SERVER_LINE.fullmatch(line)
+                if server is not None:
+                    block[2].append(self.server_line(server, lineno))
+                    continue
             words = self.words(line, lineno)
             if block is None:
                 block = self.open_block(words)
@@ -193,6 +200,18 @@ class _Reader:
         if head == "default" and len(args) == 1:
             return b.default([self.value(args[0], _ACTIONS)])
         raise Decline
+
+    def server_line(self, m: re.Match, lineno: int):
+        """The common server line, as upstream_statement would build it from its words."""
+        def word(group: int) -> Token:
+            tok = _new_str(_Word, m.group(group))
+            tok.line, tok.column = lineno, m.start(group) + 1
+            return tok
+
+        children = [word(3), word(5)]
+        if m.group(8) is not None:
+            children.append(self.b.server_opt(["weight", word(8)]))
+        return self.b.server(children)
 
     def upstream_statement(self, head: Token, args: list[Token]):
         b = self.b
