@@ -1004,10 +1004,9 @@ ROUTE_MAP = ("the route map the writer uses when a rule is not a plain path matc
              "'if' and named locations) is not read back by the nginx reader: each map is an I001")
 # Cases whose IR nginx cannot give back; everything else must come back exactly (``nginx_canonical``).
 NGINX_NOT_EXACT = {
-    "docker-dns-alias": "a server expanded from DNS (count) is one variable proxy_pass (P001), and a DNS "
-                        "upstream's server has no place for its name",
-    "docker-network": "upstreams resolved at run time are split_clients over DNS names, which the reader does not "
-                      "read back",
+    "docker-dns-alias": "a server expanded from DNS (count) is one variable proxy_pass (P001)",
+    "docker-network": "balancing is lost where nginx resolves at run time (split_clients picks at random, P001), "
+                      "and forwardfor set in defaults is read back on the frontend that sets it",
     "haproxy-hostile": "a stats login cannot be written (nginx answers 403: read as that deny), and sticky cookies "
                        "are not in nginx OSS (P001)",
     "haproxy-upstream-options": "weight 0, slow start, sticky cookies and the queue timeout are not in nginx OSS "
@@ -1322,6 +1321,63 @@ def test_an_upstream_name_someone_has_already_is_not_taken_again():
                           "server { listen 80; location / { proxy_pass http://pxc_api_v1_2; } }"))
     assert [up.name for up in cfg.upstreams] == ["api~v1", "pxc_api_v1_2"]
     assert cfg.frontends[0].default == ir.UseUpstream(upstream="pxc_api_v1_2")
+
+
+def test_dns_upstreams_come_back_from_split_clients_and_set_with_their_names():
+    """The writer's split_clients over DNS names (several servers) and set (one), checked by
+    rewriting, are the upstreams they were written from; the routing that names them too."""
+    cfg, diags = read_ok(_case_text("docker-network"))
+    assert [(up.name, up.resolver, [(s.name, s.host, s.port, s.weight) for s in up.servers]) for up in cfg.upstreams] == [
+        ("web", "docker", [("web1", "echo-web1", 8080, 1), ("web2", "echo-web2", 8080, 1)]),
+        ("api", "docker", [("api1", "api-1", 9000, 1), ("api2", "api-2", 9000, 1)]),
+        ("static", "docker", [("files", "static-files", 80, 1)])]
+    assert [acl.name for acl in cfg.frontends[0].acls] == ["api", "static"] and not cfg.raw
+    assert not [d for d in diags if d.code == "I001"], [str(d) for d in diags]
+
+
+def _dns_text(weights: list[int]) -> str:
+    from proxyc.dialects.nginx.writer import write
+
+    servers = [ir.Server(name=f"n{i}", host=f"node-{i}", port=80, weight=w) for i, w in enumerate(weights, 1)]
+    cfg = ir.Config(resolvers=[ir.Resolver(name="dns", nameservers=[ir.Nameserver(name="ns1", address="127.0.0.11")])],
+                    upstreams=[ir.Upstream(name="pool", resolver="dns", servers=servers)],
+                    frontends=[ir.Frontend(name="web", listens=[ir.Listen(port=80)],
+                                           default=ir.UseUpstream(upstream="pool"))])
+    return write(cfg)[0]
+
+
+@pytest.mark.parametrize("weights,back", [([1, 3], [1, 3]), ([2, 2, 2], [1, 1, 1]), ([1, 2], [3333, 6667])])
+def test_dns_shares_read_back_as_the_weights_nginx_uses(weights, back):
+    """Equal weights, else the shares in lowest terms: what nginx picks by, to the hundredth."""
+    cfg, _ = read_ok(_dns_text(weights))
+    up, = cfg.upstreams
+    assert [s.weight for s in up.servers] == back and up.name == "pool"
+
+
+@pytest.mark.parametrize("edit,servers", [
+    (("25%", "30%"), [("node-1", 3), ("node-2", 7)]),  # another share: the weights nginx now uses
+    (("node-2:80", "node-3:80"), [("node-1", 1), ("node-3", 3)]),  # another address
+])
+def test_a_dns_choice_edited_by_hand_reads_as_edited(edit, servers):
+    cfg, _ = read_ok(_dns_text([1, 3]).replace(*edit))
+    assert [(s.host, s.weight) for s in cfg.upstreams[0].servers] == servers
+
+
+@pytest.mark.parametrize("edit", [
+    ("$pxc_dns_pool", "$pxc_dns_other"),  # not the variable the writer names after the upstream
+    ("25% node-1:80;", "125% node-1:80;"),  # shares no weights give
+])
+def test_a_dns_choice_the_writer_would_not_write_reads_as_before(edit):
+    text = _dns_text([1, 3])
+    assert edit[0] in text
+    cfg, diags = read(text.replace(*edit), "edited.conf")
+    assert cfg.upstreams == [] and any("split_clients is not modelled" in d.message for d in diags)
+
+
+def test_a_single_dns_server_keeps_its_host_name_when_the_variable_is_not_the_claimed_names():
+    text = _dns_text([1]).replace("$pxc_dns_pool", "$pxc_dns_elsewhere")
+    cfg, _ = read_ok(text)
+    assert [(up.name, up.servers[0].name) for up in cfg.upstreams] == [("node-1", "s1")]
 
 
 def _without_raw(cfg: ir.Config) -> ir.Config:

@@ -407,8 +407,8 @@ upstream u {
     server c three:8080 backup
 }
 """)
-    assert ("    split_clients $request_id $pxc_dns_u {\n        75% one:8080;\n        * two:8080;\n    }\n"
-            in text)
+    assert ("    # proxyc: upstream u\n    split_clients $request_id $pxc_dns_u {\n        # proxyc: server a\n"
+            "        75% one:8080;\n        # proxyc: server b\n        * two:8080;\n    }\n" in text)
     assert "            resolver 127.0.0.11:53 valid=5s;\n            proxy_pass http://$pxc_dns_u;\n" in text
     [diag] = diags
     assert diag.code == "P001" and "lost: backup servers" in diag.message

@@ -35,6 +35,7 @@ from ...ir.walk import parse_nginx_duration
 from ...validate import NAME
 from ..common import parse_address
 from ..provenance import strip
+from .provenance_dns import check_dns_choices
 from .provenance_names import ResolverSaid, renamed_from, resolver_said, usable_names
 from .provenance_route_map import check_route_maps
 from .provenance_stream import check_stream_route_maps
@@ -168,6 +169,7 @@ class _Reader:
                                      blocks=frozenset({"server", "upstream"})))
         dollar_geo = self._dollar_variable(items)
         route_maps = self._server_reader.route_maps = check_route_maps(items)
+        dns_choices = check_dns_choices(items) if self._has_dns_choice(items) else {}
         duplicates = []
         for item in items:  # first: names and settings, which hold wherever they are written
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
@@ -178,6 +180,9 @@ class _Reader:
         for item in items:
             if item.name == "resolver":
                 self._resolver(item, level)
+        for choice in dns_choices.values():  # after the upstream blocks: theirs are nginx's names
+            choice.upstream.name = self.names.reserve(choice.upstream.name)
+            self._server_reader.dns_choices[f"http://${choice.variable}"] = choice.upstream
         upstream_reader = UpstreamReader(self.ledger, stream=False, resolver=level.resolver_name)
         for item in items:
             if item in duplicates:
@@ -188,12 +193,20 @@ class _Reader:
                 self.http_servers.append(self._server_reader.read(item, level))
             elif item.name == "access_log":
                 self._access_log(item)
+            elif id(item) in dns_choices:
+                for stmt in item.walk():
+                    self.ledger.converted(stmt)  # a checked DNS choice: the upstream it was written from
+                self.upstreams.append(dns_choices[id(item)].upstream)
             elif route_maps.explains(item):
                 for stmt in item.walk():
                     self.ledger.converted(stmt)  # a checked route map: its routing is the frontend's
             elif item.name not in SETTINGS and item.name != "resolver" and item is not dollar_geo:
                 self._raw(item, "http")
         self._http_defaults(level)
+
+    @staticmethod
+    def _has_dns_choice(items: list[Stmt]) -> bool:
+        return any(item.name == "split_clients" for item in items)
 
     def _dollar_variable(self, items: list[Stmt]) -> Stmt | None:
         """The nginx writer's ``geo $pxc_dollar { default "$"; }`` (how it writes a literal "$"

@@ -33,6 +33,7 @@ from .reader_locations import (
     order,
     parse_location,
 )
+from .provenance_dns import single_dns_names
 from .provenance_route_map import NONE as NO_ROUTE_MAPS
 from .reader_payload import Stmt
 from .reader_servers import HostPattern, ListenSpec, parse_listen, parse_server_name
@@ -173,6 +174,7 @@ class ServerReader:
         self.on_resolver = on_resolver
         self._location_keys: dict[int, tuple[list[Location], set[tuple[str, bool]]]] = {}
         self.route_maps = NO_ROUTE_MAPS  # what the writer's checked route maps account for
+        self.dns_choices: dict[str, ir.Upstream] = {}  # "http://$pxc_dns_x" -> its checked upstream (provenance_dns)
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, stmt: Stmt, parent: Level) -> ServerBlock:
@@ -396,6 +398,9 @@ class ServerReader:
         if len(stmt.args) != 1:
             self.ledger.invalid(stmt, 'invalid number of arguments in "proxy_pass" directive')
             return placeholder(HANDLER_STATUS, stmt.span)
+        dns = self.dns_choices.get(stmt.args[0])
+        if dns is not None:
+            return self._dns_choice(stmt, loc, data, routes, dns)
         url, used_sets = substitute_sets(stmt.args[0], data)
         target = parse_proxy_pass(url, stream=False)
         if target.problem:
@@ -409,8 +414,9 @@ class ServerReader:
         for used in used_sets:
             self.ledger.converted(used)
             data.sets.remove(used)
+        said = single_dns_names(used_sets[0]) if len(used_sets) == 1 and resolver is not None else (None, None)
         name = explicit or self.names.implicit("http", target.host, target.port or (443 if target.tls else 80),
-                                               stmt.span, mode=None, resolver=resolver)
+                                               stmt.span, mode=None, resolver=resolver, said=said)
         if target.tls:
             self.ledger.lossy(stmt, "TLS to the upstream (https://) is not modelled; imported as plain HTTP")
         if target.uri and not (loc.kind in PREFIX_KINDS and target.uri == loc.path):
@@ -419,6 +425,20 @@ class ServerReader:
         routes.proxied.append(Proxied(loc.stmt, data.level, name))
         return ir.UseUpstream(upstream=name, span=stmt.span)
 
+
+    def _dns_choice(self, stmt: Stmt, loc: Location, data: LocationData, routes: ServerRoutes,
+                    upstream: ir.Upstream) -> ir.models.Action:
+        """The writer's split_clients over an upstream's DNS names: that upstream, resolved by
+        the resolver in scope (the first route using it decides)."""
+        self.ledger.converted(stmt)
+        resolver = self._run_time_resolver(stmt, upstream.servers[0].host, data)
+        if upstream.resolver is None:
+            upstream.resolver = resolver
+        elif resolver != upstream.resolver:
+            self.ledger.lossy(stmt, f"a different resolver than the first route to upstream {upstream.name}; "
+                              "the IR has one per upstream")
+        routes.proxied.append(Proxied(loc.stmt, data.level, upstream.name))
+        return ir.UseUpstream(upstream=upstream.name, span=stmt.span)
 
     def _run_time_resolver(self, stmt: Stmt, host: str, data: LocationData) -> str | None:
         """A proxy_pass through variables resolves a host name when each request comes, with

@@ -52,6 +52,10 @@ class UpstreamNames:
         self._explicit[key] = self._unique(usable, suffix="tcp" if context == "stream" else "http")
         return True
 
+    def reserve(self, name: str) -> str:
+        """``name`` for an upstream the reader makes itself (a DNS choice), or a free variant."""
+        return self._unique(name, suffix="dns")
+
     def declared(self) -> set[str]:
         """The IR names of the upstream blocks declared so far."""
         return set(self._explicit.values())
@@ -60,16 +64,20 @@ class UpstreamNames:
         return self._explicit.get((context, name.lower()))
 
     def implicit(self, context: str, host: str, port: int | None, span: ir.Span, mode: str | None,
-                 resolver: str | None = None) -> str:
+                 resolver: str | None = None, said: tuple[str | None, str | None] = (None, None)) -> str:
         """The upstream for a literal target; with ``resolver``, one whose name nginx resolves
-        at run time (a ``proxy_pass`` through variables)."""
+        at run time (a ``proxy_pass`` through variables). ``said``: the upstream's and its
+        server's names from the writer's comments (provenance_dns), for the first route to it."""
         key = (context, host.lower(), port, resolver)
         if key not in self._implicit:
             base = _safe_name(host)
             used_ports = {p for (c, h, p, _) in self._implicit if (c, h) == (context, host.lower())}
-            name = self._unique(base if not used_ports else f"{base}_{port}", suffix=str(port or ""))
+            if said[0] is not None and said[0] not in self._taken:
+                name = self._unique(said[0], suffix="")
+            else:
+                name = self._unique(base if not used_ports else f"{base}_{port}", suffix=str(port or ""))
             self._implicit[key] = name
-            server = ir.Server(name="s1", host=host, port=port, span=span)
+            server = ir.Server(name=said[1] or "s1", host=host, port=port, span=span)
             self.implicit_upstreams.append(ir.Upstream(name=name, mode=mode, servers=[server], resolver=resolver,
                                                        span=span))
         return self._implicit[key]

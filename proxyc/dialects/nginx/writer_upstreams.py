@@ -42,6 +42,7 @@ class DnsTarget:
     variable: str  # pxc_dns_<upstream>
     resolver: ir.Resolver
     choices: list[tuple[str, int]]  # (host:port, weight) of the servers that may be chosen
+    names: list[str] = field(default_factory=list)  # the IR names of those servers
 
 
 @dataclass(eq=False)
@@ -242,14 +243,15 @@ class UpstreamWriter:
                            f"the name resolves to in turn" + (f"; lost: {lost_text}" if lost_text else ""))
         if resolver.retries is not None:
             self.diags.warning(resolver.span, "P001", "nginx's resolver has no retries setting; it is ignored")
-        choices = []
+        choices, names = [], []
         for srv in up.servers:
             if srv.backup or srv.down or srv.weight == 0:
                 continue
             address = self._address(srv, context)
             if address is not None:
                 choices.append((address, srv.weight))
-        return DnsTarget(self._dns_variable(up.name), resolver, choices)
+                names.append(srv.name)
+        return DnsTarget(self._dns_variable(up.name), resolver, choices, names)
 
     def _dns_variable(self, name: str) -> str:
         if name not in self._dns_names:
@@ -316,12 +318,17 @@ class UpstreamWriter:
         if dns is None or len(dns.choices) < 2:
             return
         total = sum(weight for _, weight in dns.choices)
+        # The reader takes the upstream back from these (provenance_dns), checked by rewriting.
+        out.comments([name_comment("upstream", plan.upstream.name)])
         with out.block("split_clients", lit("$request_id"), lit("$" + dns.variable)):
-            for address, weight in dns.choices[:-1]:
+            for index, ((address, weight), name) in enumerate(zip(dns.choices, dns.names), 1):
+                out.comments([name_comment("server", name)] if name != f"s{index}" else [])
+                if index == len(dns.choices):
+                    out.directive(lit("*"), word(address))
+                    break
                 # Two decimals at most; round down so the shares never pass 100%.
                 hundredths = max(1, weight * 10_000 // total)
                 out.directive(lit(_percent(hundredths)), word(address))
-            out.directive(lit("*"), word(dns.choices[-1][0]))
         out.blank()
 
     def write_proxy(self, out: Out, plan: UpstreamPlan) -> None:
@@ -342,6 +349,9 @@ class UpstreamWriter:
             return
         self._write_resolver(out, plan.dns.resolver)
         if len(plan.dns.choices) == 1:
+            # The reader takes the upstream's and its server's names back (provenance_dns).
+            server = plan.dns.names[0]
+            out.comments([name_comment("upstream", up.name), *([name_comment("server", server)] if server != "s1" else [])])
             out.directive("set", lit("$" + plan.dns.variable), word(plan.dns.choices[0][0]))
         scheme = "" if plan.context == "stream" else "http://"
         out.directive("proxy_pass", lit(f"{scheme}${plan.dns.variable}"))
