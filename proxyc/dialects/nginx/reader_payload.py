@@ -187,7 +187,11 @@ class Loader:
             # nginx decodes backslash escapes in every token; ``source`` keeps them as written,
             # which is what a Raw escape hatch prints back. Positional (name, args, file, line,
             # block, included, comments, source): keywords made this a third slower.
-            stmt = Stmt(unescape(directive), list(map(unescape, item["args"])), display, item["line"],
+            raw_args = item["args"]
+            args = list(map(unescape, raw_args))
+            if args == raw_args:  # no escapes (nearly always): share the list, neither is ever changed
+                args = raw_args
+            stmt = Stmt(unescape(directive), args, display, item["line"],
                         None, None, pending, item)
             pending = []
             if "block" in item:
