@@ -1011,7 +1011,8 @@ NGINX_NOT_EXACT = {
                        "are not in nginx OSS (P001)",
     "haproxy-upstream-options": "weight 0, slow start, sticky cookies and the queue timeout are not in nginx OSS "
                                 "(P001); stream logs are raw text",
-    "nginx-hostile": ROUTE_MAP + "; names the IR cannot hold are made up again",
+    "nginx-hostile": "the writer refuses part of the frontend (P003), so it carries no routing comments and the "
+                     "route map is not read back (" + ROUTE_MAP + "); names the IR cannot hold are made up again",
 }
 CASES = cases()
 EXACT_CASES = [(name, path) for name, path in CASES if name not in NGINX_NOT_EXACT]

@@ -169,7 +169,7 @@ class _Reader:
                                      blocks=frozenset({"server", "upstream"})))
         dollar_geo = self._dollar_variable(items)
         route_maps = self._server_reader.route_maps = check_route_maps(items)
-        dns_choices = check_dns_choices(items) if self._has_dns_choice(items) else {}
+        dns_choices = check_dns_choices(items)
         duplicates = []
         for item in items:  # first: names and settings, which hold wherever they are written
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
@@ -203,10 +203,6 @@ class _Reader:
             elif item.name not in SETTINGS and item.name != "resolver" and item is not dollar_geo:
                 self._raw(item, "http")
         self._http_defaults(level)
-
-    @staticmethod
-    def _has_dns_choice(items: list[Stmt]) -> bool:
-        return any(item.name == "split_clients" for item in items)
 
     def _dollar_variable(self, items: list[Stmt]) -> Stmt | None:
         """The nginx writer's ``geo $pxc_dollar { default "$"; }`` (how it writes a literal "$"
