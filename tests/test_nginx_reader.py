@@ -1004,7 +1004,6 @@ ROUTE_MAP = ("the route map the writer uses when a rule is not a plain path matc
              "'if' and named locations) is not read back by the nginx reader: each map is an I001")
 # Cases whose IR nginx cannot give back; everything else must come back exactly (``nginx_canonical``).
 NGINX_NOT_EXACT = {
-    "docker-dns-alias": "a server expanded from DNS (count) is one variable proxy_pass (P001)",
     "docker-network": "balancing is lost where nginx resolves at run time (split_clients picks at random, P001), "
                       "and forwardfor set in defaults is read back on the frontend that sets it",
     "haproxy-hostile": "a stats login cannot be written (nginx answers 403: read as that deny), and sticky cookies "
@@ -1373,6 +1372,16 @@ def test_a_dns_choice_the_writer_would_not_write_reads_as_before(edit):
     assert edit[0] in text
     cfg, diags = read(text.replace(*edit), "edited.conf")
     assert cfg.upstreams == [] and any("split_clients is not modelled" in d.message for d in diags)
+
+
+@pytest.mark.parametrize("comment,count", [("count 3", 3), ("count 0", None), ("count three", None)])
+def test_a_dns_servers_count_comes_back_from_its_comment(comment, count):
+    """nginx uses every address the name resolves to (the writer's P001); the IR's count is
+    carried for the way back, a positive number or nothing."""
+    text = _case_text("docker-dns-alias")
+    assert "# proxyc: server tg\n            # proxyc: count 3\n" in text
+    cfg, _ = read_ok(text.replace("# proxyc: count 3", f"# proxyc: {comment}"))
+    assert [(s.name, s.count) for s in cfg.upstreams[0].servers] == [("tg", count)]
 
 
 def test_a_single_dns_server_keeps_its_host_name_when_the_variable_is_not_the_claimed_names():

@@ -24,6 +24,7 @@ from ...diagnostics import Diagnostics
 from ...validate import NAME
 from ..common import parse_address
 from ..provenance import take_name
+from .provenance_names import count_said
 from .provenance_route_map import _same
 from .reader_payload import Loader, Stmt
 
@@ -64,7 +65,7 @@ def _claimed(item: Stmt) -> ir.Upstream | None:
         if problem or host is None:
             return None
         servers.append(ir.Server(name=said if said and NAME.fullmatch(said) else f"s{index}", host=host, port=port,
-                                 span=entry.span))
+                                 count=count_said(entry.comments), span=entry.span))
     if len({server.name for server in servers}) != len(servers):
         return None
     for weights in _candidate_weights(entries):
@@ -110,19 +111,19 @@ def _rewrites_to(upstream: ir.Upstream, item: Stmt) -> bool:
     return len(written) == 1 and _same(written[0], item)
 
 
-def single_dns_names(set_stmt: Stmt) -> tuple[str | None, str | None]:
-    """The upstream's and its server's names from the comments above the writer's ``set
-    $pxc_dns_<name> host:port`` (an upstream with one DNS server), when the variable is the one
-    the writer derives from that name; (None, None) otherwise."""
+def single_dns_names(set_stmt: Stmt) -> tuple[str | None, str | None, int | None]:
+    """The upstream's and its server's names and the server's count from the comments above
+    the writer's ``set $pxc_dns_<name> host:port`` (an upstream with one DNS server), when the
+    variable is the one the writer derives from that name; Nones otherwise."""
     if not set_stmt.comments:
-        return None, None
+        return None, None, None
     from .writer_upstreams import variable_suffix
 
     name, _ = take_name(set_stmt.comments, "upstream")
     server, _ = take_name(set_stmt.comments, "server")
     if name is None or not NAME.fullmatch(name) or not set_stmt.args:
-        return None, None
+        return None, None, None
     base = _PREFIX + variable_suffix(name)
     if not re.fullmatch(re.escape(base) + r"(?:_[2-9]|_[1-9]\d+)?", set_stmt.args[0]):
-        return None, None
-    return name, server if server is not None and NAME.fullmatch(server) else None
+        return None, None, None
+    return name, server if server is not None and NAME.fullmatch(server) else None, count_said(set_stmt.comments)

@@ -1,7 +1,8 @@
 """Names nginx has no place for, carried as ``# proxyc:`` comments (see
 ``proxyc/dialects/provenance.py``): a resolver's name, its nameservers' names and its retries
-(nginx's ``resolver`` directive has none of them), and an upstream's name when the writer had
-to give its ``upstream {}`` group another one.
+(nginx's ``resolver`` directive has none of them), an upstream's name when the writer had
+to give its ``upstream {}`` group another one, and a DNS server's name and count (nginx uses
+every address the name resolves to: the writer's P001).
 
 None of them changes what nginx does, so there is nothing in the directives to check them
 against beyond their shape: a name is taken only when the IR can hold it and nobody has it, an
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ... import ir
 from ...validate import NAME
 from .. import provenance
 from .quoting import comment_safe
@@ -89,3 +91,21 @@ def renamed_from(group: str, comments: list[str]) -> str | None:
         return None
     base = "pxc_" + variable_suffix(said)
     return said if re.fullmatch(re.escape(base) + r"(?:_[2-9]|_[1-9]\d+)?", group) else None
+
+
+def dns_server_comments(server: ir.Server, index: int) -> list[str]:
+    """Above a DNS server's entry: its name when it is not the reader's own (s<index>), its
+    count when it has one (``proxyc: count N``)."""
+    out = [provenance.name_comment("server", server.name)] if server.name != f"s{index}" else []
+    if server.count is not None:
+        out.append(provenance.comment(f"count {server.count}"))
+    return out
+
+
+def count_said(comments: list[str]) -> int | None:
+    """The count a ``proxyc: count N`` comment gives (N a positive number), or None."""
+    for text in comments:
+        said = (provenance.payload(text) or "").split(" ")
+        if len(said) == 2 and said[0] == "count" and said[1].isdigit() and int(said[1]) > 0:
+            return int(said[1])
+    return None

@@ -414,7 +414,7 @@ class ServerReader:
         for used in used_sets:
             self.ledger.converted(used)
             data.sets.remove(used)
-        said = single_dns_names(used_sets[0]) if len(used_sets) == 1 and resolver is not None else (None, None)
+        said = single_dns_names(used_sets[0]) if len(used_sets) == 1 and resolver is not None else (None, None, None)
         name = explicit or self.names.implicit("http", target.host, target.port or (443 if target.tls else 80),
                                                stmt.span, mode=None, resolver=resolver, said=said)
         if target.tls:

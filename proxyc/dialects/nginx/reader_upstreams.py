@@ -64,10 +64,12 @@ class UpstreamNames:
         return self._explicit.get((context, name.lower()))
 
     def implicit(self, context: str, host: str, port: int | None, span: ir.Span, mode: str | None,
-                 resolver: str | None = None, said: tuple[str | None, str | None] = (None, None)) -> str:
+                 resolver: str | None = None, said: tuple[str | None, str | None, int | None] = (None, None, None)
+                 ) -> str:
         """The upstream for a literal target; with ``resolver``, one whose name nginx resolves
         at run time (a ``proxy_pass`` through variables). ``said``: the upstream's and its
-        server's names from the writer's comments (provenance_dns), for the first route to it."""
+        server's names and the server's count from the writer's comments (provenance_dns), for
+        the first route to it."""
         key = (context, host.lower(), port, resolver)
         if key not in self._implicit:
             base = _safe_name(host)
@@ -77,7 +79,7 @@ class UpstreamNames:
             else:
                 name = self._unique(base if not used_ports else f"{base}_{port}", suffix=str(port or ""))
             self._implicit[key] = name
-            server = ir.Server(name=said[1] or "s1", host=host, port=port, span=span)
+            server = ir.Server(name=said[1] or "s1", host=host, port=port, count=said[2], span=span)
             self.implicit_upstreams.append(ir.Upstream(name=name, mode=mode, servers=[server], resolver=resolver,
                                                        span=span))
         return self._implicit[key]

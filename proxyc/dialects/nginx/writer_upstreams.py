@@ -16,7 +16,7 @@ from ... import ir
 from ...diagnostics import Diagnostics
 from ..common import format_address, parse_address
 from ..provenance import name_comment
-from .provenance_names import resolver_comment
+from .provenance_names import dns_server_comments, resolver_comment
 from .quoting import Tok, lit, variable_key_problem, word
 from .writer_limits import reported_if_unreadable
 from .writer_out import Out
@@ -42,7 +42,7 @@ class DnsTarget:
     variable: str  # pxc_dns_<upstream>
     resolver: ir.Resolver
     choices: list[tuple[str, int]]  # (host:port, weight) of the servers that may be chosen
-    names: list[str] = field(default_factory=list)  # the IR names of those servers
+    servers: list[ir.Server] = field(default_factory=list)  # those servers, for their names
 
 
 @dataclass(eq=False)
@@ -243,15 +243,15 @@ class UpstreamWriter:
                            f"the name resolves to in turn" + (f"; lost: {lost_text}" if lost_text else ""))
         if resolver.retries is not None:
             self.diags.warning(resolver.span, "P001", "nginx's resolver has no retries setting; it is ignored")
-        choices, names = [], []
+        choices, servers = [], []
         for srv in up.servers:
             if srv.backup or srv.down or srv.weight == 0:
                 continue
             address = self._address(srv, context)
             if address is not None:
                 choices.append((address, srv.weight))
-                names.append(srv.name)
-        return DnsTarget(self._dns_variable(up.name), resolver, choices, names)
+                servers.append(srv)
+        return DnsTarget(self._dns_variable(up.name), resolver, choices, servers)
 
     def _dns_variable(self, name: str) -> str:
         if name not in self._dns_names:
@@ -321,8 +321,8 @@ class UpstreamWriter:
         # The reader takes the upstream back from these (provenance_dns), checked by rewriting.
         out.comments([name_comment("upstream", plan.upstream.name)])
         with out.block("split_clients", lit("$request_id"), lit("$" + dns.variable)):
-            for index, ((address, weight), name) in enumerate(zip(dns.choices, dns.names), 1):
-                out.comments([name_comment("server", name)] if name != f"s{index}" else [])
+            for index, ((address, weight), server) in enumerate(zip(dns.choices, dns.servers), 1):
+                out.comments(dns_server_comments(server, index))
                 if index == len(dns.choices):
                     out.directive(lit("*"), word(address))
                     break
@@ -350,8 +350,7 @@ class UpstreamWriter:
         self._write_resolver(out, plan.dns.resolver)
         if len(plan.dns.choices) == 1:
             # The reader takes the upstream's and its server's names back (provenance_dns).
-            server = plan.dns.names[0]
-            out.comments([name_comment("upstream", up.name), *([name_comment("server", server)] if server != "s1" else [])])
+            out.comments([name_comment("upstream", up.name), *dns_server_comments(plan.dns.servers[0], 1)])
             out.directive("set", lit("$" + plan.dns.variable), word(plan.dns.choices[0][0]))
         scheme = "" if plan.context == "stream" else "http://"
         out.directive("proxy_pass", lit(f"{scheme}${plan.dns.variable}"))
