@@ -1211,6 +1211,27 @@ def test_a_stream_route_map_edited_by_hand_is_read_as_before(edit):
     assert "pxc_closed" in [up.name for up in cfg.upstreams]  # a group like any other
 
 
+def test_a_stream_route_map_numbered_after_the_http_blocks_reads_back():
+    """The matcher variables are one sequence across http and stream: the stream check starts
+    where the file's stream variables do."""
+    from proxyc.dialects.nginx.writer import write
+
+    cfg = ir.Config(
+        frontends=[ir.Frontend(name="web", listens=[ir.Listen(port=80)], default=ir.UseUpstream(upstream="a"),
+                               rules=[ir.Rule(condition=ir.HeaderMatch(name="X-A", op="exact", values=["b"]),
+                                              action=ir.Deny())]),
+                   ir.Frontend(name="db", mode="tcp", listens=[ir.Listen(port=5432)], default=ir.UseUpstream(upstream="pg"),
+                               rules=[ir.Rule(condition=ir.SourceMatch(values=["10.0.0.0/8"]), action=ir.Deny())])],
+        upstreams=[ir.Upstream(name="a", servers=[ir.Server(name="s1", host="127.0.0.1", port=8080)]),
+                   ir.Upstream(name="pg", mode="tcp", servers=[ir.Server(name="s1", host="127.0.0.1", port=5432)])])
+    text = write(cfg)[0]
+    assert "geo $pxc_src_2 {" in text
+    back, diags = read_ok(text)
+    assert [(fe.name, fe.rules, fe.default) for fe in back.frontends] == [
+        (fe.name, fe.rules, fe.default) for fe in cfg.frontends]
+    assert not [d for d in diags if d.code == "I001"], [str(d) for d in diags]
+
+
 def test_a_closing_group_that_another_server_uses_stays_an_upstream():
     text = _tcp_source_text().replace("    # proxyc: frontend db", "    server {\n        listen 6000;\n"
                                       "        proxy_pass pxc_closed;\n    }\n\n    # proxyc: frontend db")
