@@ -30,17 +30,17 @@ class FileStats:
 class Ledger:
     def __init__(self, diags: Diagnostics):
         self.diags = diags
-        self._outcome: dict[int, str] = {}
         self._seen: set[tuple] = set()
 
     # -- outcomes ----------------------------------------------------------------------------
     def converted(self, stmt: Stmt) -> None:
-        self._outcome.setdefault(id(stmt), CONVERTED)
+        if stmt.outcome is None:
+            stmt.outcome = CONVERTED
 
     def covered(self, stmt: Stmt) -> None:
         """Reported as part of an enclosing statement's diagnostic (a block, an include)."""
         for inner in stmt.walk():
-            self._outcome[id(inner)] = REPORTED
+            inner.outcome = REPORTED
             for included in inner.included or ():
                 self.covered(included)
 
@@ -82,7 +82,7 @@ class Ledger:
             stats = out.setdefault(display, FileStats())
             for stmt in stmts:
                 stats.total += 1
-                outcome = self._outcome.get(id(stmt))
+                outcome = stmt.outcome
                 if outcome == CONVERTED:
                     stats.converted += 1
                 elif outcome == REPORTED:

@@ -30,6 +30,9 @@ from .lexer import lex
 from .quoting import restore_dollars, unescape
 
 _new_tuple = tuple.__new__
+# The comments of a statement that has none (nearly all): one shared list, never appended to
+# (comments are added by making a new list), instead of an empty list per statement.
+NO_COMMENTS: list[str] = []
 
 
 @dataclass(eq=False, slots=True)  # slots: a large config has a hundred thousand of these
@@ -51,11 +54,15 @@ class Stmt:
     # reference to it in this statement's text stands for "$" (see ``literal``).
     dollar_defined: bool = False
     span: ir.Span = field(init=False, repr=False)  # immutable, so one per statement is shared
+    # What became of it (reader_ledger: "converted" or "reported"); on the statement rather
+    # than in a dict by id, which cost ~45 MB at 50,000 backends.
+    outcome: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Made at once: nearly every statement's span is used, and tuple.__new__ skips the
         # keyword-argument constructor of a NamedTuple (the reader makes ~100,000 of these).
         self.span = _new_tuple(ir.Span, (self.file, self.line, None))
+        self.outcome = None
 
     @property
     def is_unread_include(self) -> bool:
@@ -174,15 +181,15 @@ class Loader:
     def _convert(self, parsed: list[dict], display: str | None, depth: int = 0) -> list[Stmt]:
         """crossplane dicts → Stmts; comment lines above a directive become its comments."""
         out: list[Stmt] = []
-        pending: list[str] = []
+        pending: list[str] = NO_COMMENTS
         for item in parsed:
             directive = item["directive"]
             if directive == "#":
                 text = item.get("comment", "").strip()
                 if out and out[-1].line == item["line"] and not pending:
-                    out[-1].comments.append(text)  # a trailing comment on the same line
+                    out[-1].comments = [*out[-1].comments, text]  # a trailing comment on the same line
                 else:
-                    pending.append(text)
+                    pending = [*pending, text]
                 continue
             # nginx decodes backslash escapes in every token; ``source`` keeps them as written,
             # which is what a Raw escape hatch prints back. Positional (name, args, file, line,
@@ -193,7 +200,7 @@ class Loader:
                 args = raw_args
             stmt = Stmt(unescape(directive), args, display, item["line"],
                         None, None, pending, item)
-            pending = []
+            pending = NO_COMMENTS
             if "block" in item:
                 if depth >= MAX_DEPTH:
                     self.diags.error(ir.Span(file=display, line=item["line"]), "E207",
