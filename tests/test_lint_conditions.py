@@ -3,7 +3,7 @@ on) and the ReDoS shape detector."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from proxyc import ir
@@ -132,7 +132,12 @@ def _holds(condition, request) -> bool:
     return not _holds(condition.item, request)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@example(conditions=[ir.MethodMatch(values=["GET"]),
+                     ir.All(items=[ir.AnyOf(items=[ir.MethodMatch(values=["GET"]),
+                                                   ir.PathMatch(op="exact", values=["/"])]),
+                                   ir.MethodMatch(values=["POST"])])],
+         requests=[("/", "POST")])  # an alternative's first branch is a candidate key, not a proof
 @given(st.lists(_CONDITION, min_size=2, max_size=8),
        st.lists(st.tuples(_SEGMENT.map(lambda s: "/" + s), st.sampled_from(["GET", "POST"])), max_size=20))
 def test_index_finds_what_pairwise_implication_finds_and_nothing_false(conditions, requests):

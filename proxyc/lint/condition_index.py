@@ -50,8 +50,11 @@ class ConditionIndex:
 
     def __init__(self) -> None:
         self._always: tuple[int, object] | None = None
-        self._atoms: dict[Term, tuple[int, object]] = {}
-        self._conjunctions: dict[Term, list[tuple[int, object, Term]]] = {}
+        self._atoms: dict[Term, tuple[int, object]] = {}  # conditions that are one atom
+        # Keyed by an atom or anchor: (position, item, the whole condition). A candidate is
+        # confirmed against the whole condition, not the part it was found by: with two
+        # alternatives, a later rule may imply their "or" without implying either one.
+        self._parts: dict[Term, list[tuple[int, object, Term]]] = {}
         self._others: list[tuple[int, object, Term]] = []
         self._count = 0
 
@@ -60,16 +63,19 @@ class ConditionIndex:
         if term is None:
             self._always = self._always or (position, item)
             return
-        # A request matching one alternative matches the condition: each is indexed alone.
+        if is_atom(term):
+            self._atoms.setdefault(term, (position, item))
+            return
+        # A request matching one alternative matches the condition: each is a way in.
         for alternative in alternatives(term):
             anchor = _anchor(conjuncts(alternative)) if alternative[0] == "all" else None
             if is_atom(alternative):
-                self._atoms.setdefault(alternative, (position, item))
+                self._parts.setdefault(alternative, []).append((position, item, term))
             elif anchor is not None:
                 for key in anchor:
-                    self._conjunctions.setdefault(key, []).append((position, item, alternative))
+                    self._parts.setdefault(key, []).append((position, item, term))
             else:
-                self._others.append((position, item, alternative))
+                self._others.append((position, item, term))
 
     def decider(self, term: Term | None):
         """The first indexed item that decides every request matching ``term``, or None."""
@@ -86,14 +92,16 @@ class ConditionIndex:
         if alternative is None:
             return self._always
         hits = [self._always] if self._always else []
-        tried: set[int] = set()  # a conjunction anchored on several atoms is confirmed once
+        tried: set[int] = set()  # a condition found by several keys is confirmed once
         for key in implied_keys(alternative):
-            if key in self._atoms:
+            # The keys are candidates (an alternative's first branch stands for all of it),
+            # so every hit is confirmed with the full implication test.
+            if key in self._atoms and implies(alternative, key):
                 hits.append(self._atoms[key])
-            for position, item, conjunction in self._conjunctions.get(key, ()):
+            for position, item, whole in self._parts.get(key, ()):
                 if position not in tried:
                     tried.add(position)
-                    if implies(alternative, conjunction):
+                    if implies(alternative, whole):
                         hits.append((position, item))
         hits += [(position, item) for position, item, other in self._others if implies(alternative, other)]
         return min(hits, key=lambda hit: hit[0]) if hits else None
@@ -123,7 +131,8 @@ def _specificity(atom: Term) -> tuple[int, int]:
 
 
 def implied_keys(term: Term) -> set[Term]:
-    """Atoms among which every atom ``term`` implies is found, following ``conditions.implies``:
+    """Candidates: atoms among which every atom ``term`` implies is found (not all of them are
+    implied: confirm with ``implies``), following ``conditions.implies``:
     a conjunction implies what any of its parts implies; an alternative implies an atom only if
     each of its alternatives does, so its first alternative's atoms cover it; a negation
     implies no positive atom."""
