@@ -524,4 +524,5 @@ def add_comments(draw, cfg: ir.Config) -> None:
     for node in nodes:
         node.comments = []
     for texts in comments:
-        placement.choice(nodes).comments.extend(texts)
+        node = placement.choice(nodes)
+        node.comments = [*node.comments, *texts]

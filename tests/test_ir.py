@@ -131,3 +131,14 @@ def test_lint_and_build_do_not_import_pydantic():
              "print('pydantic' in sys.modules, file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", probe, str(cases()[0][1])], capture_output=True, text=True)
     assert out.stderr.strip().splitlines()[-1] == "False", out.stderr
+
+
+def test_a_node_without_comments_shares_an_empty_list_that_refuses_changes():
+    a, b = ir.Server(name="a", host="h"), ir.Server(name="b", host="h")
+    assert a.comments == [] and a.comments is b.comments
+    with pytest.raises(TypeError, match="assign a new list"):
+        a.comments.append("x")
+    a.comments = [*a.comments, "x"]
+    assert a.comments == ["x"] and b.comments == []
+    assert a.model_copy(deep=True).comments == ["x"]
+    assert pickle.loads(pickle.dumps(b)).comments is b.comments

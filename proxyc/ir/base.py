@@ -159,9 +159,33 @@ def _compile_init(cls: type[Node]) -> Callable[..., None]:
     return init
 
 
+class _NoComments(list):
+    """The comments of a node that has none: one shared empty list that refuses changes (a node
+    with comments gets a list of its own). A fresh empty list per node cost ~70 bytes each,
+    40 MB at 50,000 backends."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("this node has no comments list of its own: assign a new list instead")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (_no_comments, ())
+
+
+def _no_comments() -> list[str]:
+    return NO_COMMENTS
+
+
+NO_COMMENTS: list[str] = _NoComments()
+
+
 class Node(metaclass=_NodeMeta):
     span: Span | None = Field(default=None, repr=False)
-    comments: list[str] = Field(default_factory=list, repr=False)
+    comments: list[str] = Field(default=NO_COMMENTS, repr=False)
 
     model_fields: ClassVar[dict[str, FieldInfo]]
     __private_attributes__: ClassVar[dict[str, PrivateAttr]]

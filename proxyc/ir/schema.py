@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
 from . import models
-from .base import FieldInfo, Node
+from .base import NO_COMMENTS, FieldInfo, Node
 from .base import Span as IRSpan
 
 
@@ -38,7 +38,9 @@ def _mirrors() -> dict[str, type[BaseModel]]:
         namespace: dict[str, Any] = {"__module__": "proxyc.ir.pydantic_mirror", "__doc__": cls.__doc__,
                                      "__annotations__": {n: f.annotation for n, f in cls.model_fields.items()}}
         for name, info in cls.model_fields.items():
-            if info.default_factory is not None:
+            if info.default is NO_COMMENTS:  # shared at run time; a fresh list for pydantic
+                namespace[name] = PydanticField(default_factory=list)
+            elif info.default_factory is not None:
                 namespace[name] = PydanticField(default_factory=info.default_factory)
             elif not info.is_required():
                 namespace[name] = PydanticField(default=info.default)

@@ -617,7 +617,7 @@ def _attach_comments(cfg: ir.Config, comments: list[Token]) -> None:
     for tok in comments:
         i = bisect.bisect_left(lines, tok.line)
         if i < len(nodes):
-            nodes[i].comments.append(str(tok)[1:].strip())
+            nodes[i].comments = [*nodes[i].comments, str(tok)[1:].strip()]
 
 
 # ------------------------------------------------------------------------------ syntax errors
