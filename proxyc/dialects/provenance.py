@@ -17,6 +17,7 @@ import re
 from functools import cache
 
 from .. import ir
+from ..ir.base import NO_COMMENTS
 
 PREFIX = "proxyc:"
 
@@ -110,6 +111,8 @@ def name_comment(kind: str, name: str) -> str:
 def take_name(comments: list[str], kind: str) -> tuple[str | None, list[str]]:
     """The name a ``proxyc: <kind> NAME`` comment gives (the last one, if repeated), and the
     comments without the provenance ones (they describe the output, not the IR)."""
+    if not comments:  # nearly always: the node shares the IR's empty comments
+        return None, NO_COMMENTS
     name, kept = None, []
     for text in comments:
         said = payload(text)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from sys import intern
 
 from crossplane.errors import NgxParserSyntaxError
 from crossplane.lexer import EXTERNAL_LEXERS
@@ -106,7 +107,9 @@ def _tokens(text: str, error: list[tuple[str, int]]) -> Iterator[Token]:
                 line += word.count("\n")
             else:
                 last_line = line
-                yield (word, line, False)
+                # Interned: directive names and arguments repeat (every "proxy_set_header Host
+                # $host;"); one string each instead of one per occurrence (~30 MB at 50k backends).
+                yield (intern(word), line, False)
         elif special:
             if special == "{":
                 depth += 1

@@ -287,14 +287,14 @@ class Item:
     dict is (``crossplane.build`` takes either), but slotted: a dict per directive cost about
     170 bytes more, 80 MB at 50,000 backends. A key whose value is None is absent."""
 
-    __slots__ = ("directive", "line", "args", "block", "comment")
+    __slots__ = ("directive", "line", "args", "block")
 
-    def __init__(self, directive: str, line: int, args: list[str], comment: str | None = None) -> None:
-        self.directive, self.line, self.args, self.comment = directive, line, args, comment
+    def __init__(self, directive: str, line: int, args: list[str]) -> None:
+        self.directive, self.line, self.args = directive, line, args
         self.block: list | None = None
 
     def __getitem__(self, key: str):
-        value = getattr(self, key, None) if key in Item.__slots__ else None
+        value = getattr(self, key, None)
         if value is None:
             raise KeyError(key)
         return value
@@ -303,13 +303,21 @@ class Item:
         setattr(self, key, value)
 
     def __contains__(self, key: str) -> bool:
-        return key in Item.__slots__ and getattr(self, key) is not None
+        return getattr(self, key, None) is not None
 
     def get(self, key: str, default=None):
-        value = getattr(self, key, None) if key in Item.__slots__ else None
+        value = getattr(self, key, None)
         return default if value is None else value
 
 
+class CommentItem(Item):
+    """A ``#`` comment among the directives (only these carry ``comment``)."""
+
+    __slots__ = ("comment",)
+
+    def __init__(self, line: int, comment: str) -> None:
+        super().__init__("#", line, [])
+        self.comment = comment
 
 
 def _statements(tokens) -> list[Item]:
@@ -334,7 +342,7 @@ def _statements(tokens) -> list[Item]:
             else:
                 args.append(token)
         elif token[:1] == "#":
-            comment = Item("#", line, [], token[1:])
+            comment = CommentItem(line, token[1:])
             (comments_in_args if stmt is not None else block).append(comment)
         elif stmt is None:
             if token == "}":
