@@ -75,7 +75,11 @@ class Out:
 
     def text(self) -> str:
         self.drop_trailing_blank()
-        return "\n".join(self.lines) + "\n"
+        self.lines.append("")  # the final newline, inside the one join (a "+" copied the text)
+        try:
+            return "\n".join(self.lines)
+        finally:
+            self.lines.pop()
 
     def __bool__(self) -> bool:
         return bool(self.lines)
