@@ -116,23 +116,31 @@ class ProxycError(Exception):
 
 
 @lru_cache(maxsize=8)
-def _lines(source: str) -> list[str]:
-    # Cached: a lint of a large file renders thousands of frames from the same source.
-    return source.splitlines()
+def source_lines(source: str) -> list[str]:
+    """The source's lines as the readers number them: split at "\n" only (``splitlines`` also
+    splits at "\r", U+2028 and others, which would shift every line after one), without a
+    "\r" before the "\n". Cached: a lint of a large file renders many frames from one source."""
+    return [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
+
+
+def _shown(text: str) -> str:
+    """A source line as printed in a frame: a control character (an ANSI escape in a hostile
+    file could rewrite the terminal) is shown as "?", keeping the caret's column."""
+    return text if text.isprintable() else "".join(ch if ch.isprintable() or ch == "\t" else "?" for ch in text)
 
 
 def code_frame(source: str, line: int | None, col: int | None, *, context: int = 1) -> str:
     """A few lines of source with a caret under the column, for text output."""
     if not line:
         return ""
-    lines = _lines(source)
+    lines = source_lines(source)
     if not 1 <= line <= len(lines):
         return ""
     start = max(1, line - context)
     width = len(str(line))
     out = []
     for n in range(start, line + 1):
-        out.append(f" {n:>{width}} | {lines[n - 1]}")
+        out.append(f" {n:>{width}} | {_shown(lines[n - 1])}")
     if col:
         prefix = lines[line - 1][: col - 1]
         pad = "".join("\t" if ch == "\t" else " " for ch in prefix)

@@ -165,6 +165,23 @@ def test_noqa_in_nginx_and_haproxy_text(fmt, text, line):
     assert kept == ([] if "noqa\n" in text else [other])
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\x0c", "\x85", "\r"])
+def test_noqa_lines_are_counted_as_the_readers_count_them(separator):
+    """Only "\n" ends a line for the readers; a U+2028 (or form feed, NEL, lone CR) inside a
+    comment must not shift the line a noqa comment is looked for on."""
+    text = f"# note{separator}more\nupstream app {{\n    server 10.0.0.1:80;  # proxyc: noqa: U001\n}}\n"
+    diag = Diagnostic("U001", "x", file="f", line=3, col=5)
+    assert filter_suppressed([diag], lambda f: text, lambda f: "nginx") == []
+
+
+def test_code_frames_number_lines_as_the_readers_and_show_no_control_characters():
+    from proxyc.diagnostics import code_frame
+
+    source = "# a\u2028b\r\nserver \x1b[2Jx;\n"
+    frame = code_frame(source, 2, 8)
+    assert frame.split("\n") == [" 1 | # a?b", " 2 | server ?[2Jx;", "   |        ^"]
+
+
 # ------------------------------------------------------------------------------ files and settings
 
 def test_lint_paths_walks_directories_sorted_and_skips_other_configs(tmp_path):

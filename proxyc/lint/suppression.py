@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, source_lines
 
 _NOQA = re.compile(
     r"#\s*proxyc:\s*noqa\b(?:\s*:?\s*(?P<codes>[A-Za-z][0-9]*\b(?:\s*,\s*[A-Za-z][0-9]*\b)*))?",
@@ -73,7 +73,7 @@ def filter_suppressed(diagnostics: list[Diagnostic], source_of: Callable[[str | 
     for diag in diagnostics:
         if diag.file not in lines_of:
             text = source_of(diag.file)
-            lines_of[diag.file] = text.splitlines() if text is not None else None
+            lines_of[diag.file] = source_lines(text) if text is not None else None
         lines = lines_of[diag.file]
         if lines is None or not is_suppressed(diag, lines, fmt_of(diag.file)):
             kept.append(diag)
