@@ -9,16 +9,13 @@ import re
 from collections.abc import Iterable
 
 from . import ir
-from .dialects.common import parse_address
+from .dialects.common import PLAIN_IPV4, parse_address
 from .diagnostics import Diagnostic, did_you_mean
 
 # Names end up as nginx upstream names, HAProxy backend/server/ACL names and map values.
 # \Z, not $: "$" also matches before a final newline, and these guard what writers emit.
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:~-]*\Z")
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # RFC 9110 token
-# A dotted quad every target writes as is (parse_address agrees: tests/test_validate.py).
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_PLAIN_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 HTTP_ONLY_MATCHERS = (ir.PathMatch, ir.HostMatch, ir.MethodMatch, ir.HeaderMatch)
 # Regex syntax Python's re accepts and PCRE refuses: \u/\U/\N{...} escapes and the a/L/u flags.
 _PYTHON_ONLY_REGEX = re.compile(r"(?<!\\)(?:\\\\)*\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|N\{[^}]*\})|\(\?[aiLmsux]*[aLu][aiLmsux]*[:)]")
@@ -65,7 +62,7 @@ def validate(cfg: ir.Config, *, strings: bool = True) -> list[Diagnostic]:
         for srv in up.servers:  # the common case (a plain name and address) costs two matches
             if not NAME.fullmatch(srv.name):
                 out += _check_name(srv, srv.name, "server")
-            if not _PLAIN_IPV4.fullmatch(srv.host):
+            if not PLAIN_IPV4.fullmatch(srv.host):
                 out += _check_host(srv, srv.host)
         out += _check_timeouts(up, up.timeouts)
         if up.resolver and up.resolver not in resolvers:

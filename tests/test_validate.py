@@ -136,7 +136,7 @@ def test_a_final_newline_or_foreign_digits_do_not_pass_as_names_or_addresses(fie
                                   "256.1.1.1", "1.2.3", "01.2.3.4", "1.2.3.4\n", "1.2.3.04"])
 def test_the_dotted_quad_shortcut_agrees_with_the_full_address_check(host):
     from proxyc.dialects.common import parse_address
-    from proxyc.validate import _PLAIN_IPV4
+    from proxyc.dialects.common import PLAIN_IPV4 as _PLAIN_IPV4
 
     if _PLAIN_IPV4.fullmatch(host):
         assert parse_address(host)[2] is None

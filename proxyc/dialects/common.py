@@ -11,8 +11,8 @@ _IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}\Z")  # [0-9]: \d also takes oth
 # The common case decided by one match: ASCII dotted quads no part of which exceeds 255 (a
 # subset of what _IPV4 and the octet check accept; everything else takes the full checks).
 _OCTET = r"(?:1[0-9][0-9]|[0-9][0-9]?|2[0-4][0-9]|25[0-5]|0[0-9][0-9])"  # commonest first
-_VALID_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
-_VALID_IPV4_PORT = re.compile(rf"({_OCTET}(?:\.{_OCTET}){{3}}):([1-9][0-9]{{0,4}})")
+PLAIN_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_VALID_IPV4_PORT = re.compile(rf"({PLAIN_IPV4.pattern}):([1-9][0-9]{{0,4}})")
 
 
 def _port(text: str) -> tuple[int | None, str | None]:
@@ -25,7 +25,7 @@ def _port(text: str) -> tuple[int | None, str | None]:
 
 
 def _host_problem(host: str) -> str | None:
-    if host.startswith("[") or _VALID_IPV4.fullmatch(host):
+    if host.startswith("[") or PLAIN_IPV4.fullmatch(host):
         return None
     if _IPV4.match(host):
         if any(int(p) > 255 for p in host.split(".")):
