@@ -26,13 +26,11 @@ from crossplane.parser import _prepare_if_args
 
 from ... import ir
 from ...diagnostics import Diagnostics
+from ...ir.base import NO_COMMENTS  # shared by statements without comments; refuses changes
 from .lexer import lex
 from .quoting import restore_dollars, unescape
 
 _new_tuple = tuple.__new__
-# The comments of a statement that has none (nearly all): one shared list, never appended to
-# (comments are added by making a new list), instead of an empty list per statement.
-NO_COMMENTS: list[str] = []
 
 
 @dataclass(eq=False, slots=True)  # slots: a large config has a hundred thousand of these
