@@ -71,6 +71,12 @@ class _Keyword(Token):
 _new_str = str.__new__
 
 
+def _word(text: str, line: int, col: int) -> Token:
+    tok = _new_str(_Word, text)
+    tok.line, tok.column = line, col
+    return tok
+
+
 def _keyword(text: str, line: int, col: int) -> Token:
     tok = str.__new__(_Keyword, text)
     tok.type, tok.value, tok.start_pos = text.upper(), text, None
@@ -204,9 +210,7 @@ class _Reader:
     def server_line(self, m: re.Match, lineno: int):
         """The common server line, as upstream_statement would build it from its words."""
         def word(group: int) -> Token:
-            tok = _new_str(_Word, m.group(group))
-            tok.line, tok.column = lineno, m.start(group) + 1
-            return tok
+            return _word(m.group(group), lineno, m.start(group) + 1)
 
         children = [word(3), word(5)]
         if m.group(8) is not None:
