@@ -93,9 +93,9 @@ def renamed_from(group: str, comments: list[str]) -> str | None:
     return said if re.fullmatch(re.escape(base) + r"(?:_[2-9]|_[1-9]\d+)?", group) else None
 
 
-def dns_server_comments(server: ir.Server, index: int) -> list[str]:
-    """Above a DNS server's entry: its name when it is not the reader's own (s<index>), its
-    count when it has one (``proxyc: count N``)."""
+def server_comments(server: ir.Server, index: int) -> list[str]:
+    """Above a server's line or DNS entry: its name when it is not the reader's own (s<index>),
+    its count when it has one (``proxyc: count N``; nginx uses every address a name has)."""
     out = [provenance.name_comment("server", server.name)] if server.name != f"s{index}" else []
     if server.count is not None:
         out.append(provenance.comment(f"count {server.count}"))

@@ -35,6 +35,7 @@ from ...ir.walk import parse_nginx_duration
 from ...validate import NAME
 from ..common import parse_address
 from ..provenance import strip
+from .logs import STREAM_FORMAT, STREAM_FORMAT_NAME, log_of
 from .provenance_dns import check_dns_choices
 from .provenance_names import ResolverSaid, renamed_from, resolver_said, usable_names
 from .provenance_route_map import check_route_maps
@@ -241,7 +242,7 @@ class _Reader:
         if target == "off":
             self.ledger.converted(stmt)
             return
-        log = _log_target(target, stmt.span)
+        log = log_of(target, stmt.span)
         if log is None:
             self._raw(stmt, "http", f"access_log to {target or '?'} (a file) is not modelled; kept as raw nginx text")
             return
@@ -263,6 +264,8 @@ class _Reader:
         declared = self.names.declared() | {i.args[0] for i in items if i.name == "upstream" and i.args}
         route_maps = self._stream_reader.route_maps = check_stream_route_maps(items, declared)
         duplicates = []
+        log_format = next((item for item in items if item.name == "log_format"
+                           and item.args == [STREAM_FORMAT_NAME, STREAM_FORMAT] and item.block is None), None)
         for item in items:
             if route_maps.explains(item):
                 for stmt in item.walk():
@@ -284,8 +287,26 @@ class _Reader:
                 self._upstream(item, "stream", upstream_reader, mode="tcp")
             elif item.name == "server" and item.block is not None:
                 self.stream_servers.append(self._stream_reader.read_server(item, level))
+            elif item is log_format:
+                self.ledger.converted(item)
+            elif (log_format is not None and item.name == "access_log" and len(item.args) == 2
+                  and item.args[1] == STREAM_FORMAT_NAME and self._stream_log(item)):
+                pass
             elif item.name not in STREAM_SETTINGS and item.name != "resolver":
                 self._raw(item, "stream")
+
+    def _stream_log(self, stmt: Stmt) -> bool:
+        """A stream ``access_log`` in the writer's format: a log target of the config (the
+        same target as an http access_log is the same one)."""
+        log = log_of(stmt.args[0], stmt.span)
+        if log is None:
+            return False
+        said = (log.target, log.address, log.facility, log.level)
+        if not any((known.target, known.address, known.facility, known.level) == said for known in self.cfg.logs):
+            self.cfg.logs.append(log)
+        self.cfg.defaults.log = True
+        self.ledger.converted(stmt)
+        return True
 
     # -- resolvers ---------------------------------------------------------------------------
     def _resolver(self, stmt: Stmt, level: Level) -> None:
@@ -422,15 +443,3 @@ def _implicit_server(stmts: list[Stmt], display: str | None) -> Stmt:
     """A server block around a snippet; it is not a statement of the file, so not counted."""
     source = {"directive": "server", "line": stmts[0].line, "args": [], "block": [s.source for s in stmts]}
     return Stmt(name="server", args=[], file=display, line=stmts[0].line, block=stmts, source=source)
-
-
-def _log_target(target: str, span: ir.Span) -> ir.Log | None:
-    if target in ("/dev/stdout", "/dev/stderr"):
-        return ir.Log(target=target[5:], span=span)
-    if not target.startswith("syslog:"):
-        return None
-    params = dict(p.partition("=")[::2] for p in target[len("syslog:"):].split(","))
-    if "server" not in params:
-        return None
-    return ir.Log(target="syslog", address=params["server"], facility=params.get("facility"),
-                  level=params.get("severity"), span=span)

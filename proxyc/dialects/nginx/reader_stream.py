@@ -22,7 +22,7 @@ from .reader_upstreams import UpstreamNames, parse_proxy_pass
 
 STREAM_SETTINGS = frozenset({"allow", "deny", "proxy_timeout", "proxy_connect_timeout", "ssl_certificate",
                              "ssl_certificate_key"})
-STREAM_SERVER_HANDLED = STREAM_SETTINGS | {"listen", "proxy_pass", "resolver"}
+STREAM_SERVER_HANDLED = STREAM_SETTINGS | {"listen", "proxy_pass", "resolver", "return"}
 
 
 @dataclass(eq=False)
@@ -34,6 +34,7 @@ class StreamServer:
     upstream: str | None = None
     unknown: list[Stmt] = field(default_factory=list)
     route_map: StreamClaim | None = None  # the checked routing of a route map (provenance_stream)
+    close: Stmt | None = None  # 'return ""': nginx sends nothing and closes the connection
 
 
 class StreamReader:
@@ -49,6 +50,12 @@ class StreamReader:
         keep = lambda s, message: server.unknown.append(s)
         for child in expand_includes(stmt.block or [], self.ledger, STREAM_SERVER_HANDLED, keep):
             self._directive(server, child)
+        if server.close is not None:
+            if server.proxy_pass is None:
+                self.ledger.converted(server.close)  # what a TCP frontend without a default does
+            else:  # two content handlers: nginx runs the last one given
+                server.unknown.append(server.close)
+                server.close = None
         if not server.listens:
             self.ledger.invalid(stmt, "a stream server needs a listen directive with a port")
         self.ledger.converted(stmt)
@@ -78,6 +85,8 @@ class StreamReader:
                 server.upstream = self._target(stmt)
         elif stmt.name == "resolver":
             self.on_resolver(stmt, server.level)
+        elif stmt.name == "return" and stmt.args == [""] and server.close is None:
+            server.close = stmt
         elif stmt.name in STREAM_SETTINGS:
             server.level.collect(stmt, self.ledger)
         else:
@@ -126,6 +135,8 @@ class StreamReader:
             fe.default = fe.rules.pop().action
         elif server.upstream is not None:
             fe.default = ir.UseUpstream(upstream=server.upstream, span=server.proxy_pass.span)
+        elif server.close is not None:
+            fe.default = None
         else:
             fe.default = placeholder(HANDLER_STATUS, server.stmt.span)
         fe.timeouts.client = duration_of(_below(server.level, "proxy_timeout", defaults_level))

@@ -18,6 +18,7 @@ from ...ir.walk import parse_nginx_duration
 from ...validate import NAME
 from ..common import parse_address
 from ..provenance import strip, take_name
+from .provenance_names import count_said
 from .reader_ledger import Ledger
 from .reader_payload import Stmt
 
@@ -164,6 +165,7 @@ class UpstreamReader:
             return
         said, comments = take_name(stmt.comments, "server")
         server = ir.Server(name=_server_name(said, len(up.servers) + 1), host=host, port=port, span=stmt.span,
+                           count=count_said(stmt.comments),
                            comments=comments)
         fails = _ServerFailures(stmt, NGINX_MAX_FAILS, NGINX_FAIL_TIMEOUT, False)
         for param in stmt.args[1:]:

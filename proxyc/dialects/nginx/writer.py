@@ -25,6 +25,7 @@ from ... import ir
 from ...diagnostics import Diagnostic, Diagnostics
 from ..common import format_address, parse_address
 from ..provenance import name_comment
+from . import logs
 from .provenance import routing_comments
 from .quoting import (
     DOLLAR_VAR,
@@ -61,12 +62,6 @@ REDIRECT_CODES = (301, 302, 303, 307, 308)
 # The status that hands a request to a named location; nginx itself never produces it.
 HANDOFF_STATUS = "418"
 _CONTEXT_OF_MODE: dict[str, Context] = {"http": "http", "tcp": "stream"}
-_NGINX_SEVERITY = {"emerg": "emerg", "alert": "alert", "crit": "crit", "err": "error", "error": "error",
-                   "warning": "warn", "warn": "warn", "notice": "notice", "info": "info", "debug": "debug"}
-_SYSLOG_FACILITIES = ("kern", "user", "mail", "daemon", "auth", "intern", "lpr", "news", "uucp", "clock",
-                      "authpriv", "ftp", "ntp", "audit", "alert", "cron", *(f"local{i}" for i in range(8)))
-_STREAM_LOG_FORMAT = ("'$remote_addr [$time_local] $protocol $status $bytes_sent $bytes_received "
-                      "$session_time \"$upstream_addr\"'")
 
 
 def write(cfg: ir.Config) -> tuple[str, list[Diagnostic]]:
@@ -96,6 +91,7 @@ class _Writer:
         self.parts = {"http": _ContextParts(MatcherVariables(numbers)),
                       "stream": _ContextParts(MatcherVariables(numbers))}
         self._frontend_names: dict[int, str] = {}
+        self._logs_written = False
 
     def diagnostics(self) -> list[Diagnostic]:
         """Diagnostics in the order found, exact repeats removed (an upstream written in both
@@ -125,6 +121,11 @@ class _Writer:
                 self._write_context(out, context, frontends, upstreams)
                 out.blank()
         self._report_foreign_raw()
+        self.upstreams.report_unproxied()
+        if not self._logs_written:
+            for log in self.cfg.logs:
+                self.diags.warning(log.span, "P001", "nginx logs requests only: a log target no proxy logs to "
+                                   "(defaults without 'log', or nothing to log) is left out")
         return out.text()
 
     def _mode(self, fe: ir.Frontend) -> Context:
@@ -249,36 +250,17 @@ class _Writer:
                 out.directive("access_log", lit("off"))
             return
         if context == "stream":
-            out.directive("log_format", lit("pxc_tcp"), lit(_STREAM_LOG_FORMAT))
+            out.directive("log_format", lit(logs.STREAM_FORMAT_NAME), lit(f"'{logs.STREAM_FORMAT}'"))
+        self._logs_written = True
         for target in targets:
-            out.directive("access_log", target, *([lit("pxc_tcp")] if context == "stream" else []))
+            out.directive("access_log", target, *([lit(logs.STREAM_FORMAT_NAME)] if context == "stream" else []))
 
     def _log_target(self, log: ir.Log) -> Tok | None:
-        if log.target in ("stdout", "stderr"):
-            dropped = [f"{key} {value!r}" for key, value in (("facility", log.facility), ("level", log.level)) if value]
-            if dropped:
-                self.diags.warning(log.span, "P001", f"nginx writes plain lines to /dev/{log.target}: "
-                                   f"the log's {' and '.join(dropped)} cannot be expressed and are ignored")
-            return lit(f"/dev/{log.target}")
-        address = log.address or ""
-        if parse_address(address)[2] is not None:
-            self.diags.error(log.span, "P003", f"syslog address {address!r} cannot be written safely; "
-                             "this log target is left out")
+        target = logs.destination(log, self.diags)
+        if target is None:
             return None
-        parts = [f"syslog:server={address}"]
-        if log.facility:
-            if log.facility in _SYSLOG_FACILITIES:
-                parts.append(f"facility={log.facility}")
-            else:
-                self.diags.warning(log.span, "P001", f"nginx has no syslog facility {log.facility!r}; "
-                                   "the default (local7) is used")
-        if log.level:
-            if log.level in _NGINX_SEVERITY:
-                parts.append(f"severity={_NGINX_SEVERITY[log.level]}")
-            else:
-                self.diags.warning(log.span, "P001", f"unknown log level {log.level!r}; nginx's default is used")
         with reported_if_unreadable(self.diags, log, "this log target is left out"):
-            return word(",".join(parts))
+            return word(target)
         return None
 
     # ================================================================== raw text
@@ -344,6 +326,7 @@ class _Writer:
         """The arguments of each ``listen`` directive, and the certificate for the TLS ones."""
         listens: list[list[Tok]] = []
         tls_chosen: ir.Tls | None = None
+        http = self._mode(fe) == "http"
         for listen in fe.listens:
             address = format_address(listen.address, listen.port) if listen.address else str(listen.port)
             if listen.address and parse_address(address)[2] is not None:
@@ -357,7 +340,7 @@ class _Writer:
             if listen.tls is not None:
                 args.append(lit("ssl"))
                 tls_chosen = self._pick_certificate(listen.tls, tls_chosen)
-            if listen.default_server:
+            if listen.default_server and http:  # nginx 1.22's stream listen has no default_server
                 args.append(lit("default_server"))
             listens.append(args)
         return listens, tls_chosen
@@ -731,6 +714,10 @@ class _Writer:
         entries = [e for e in entries if targets[e.route.key] is not None and self._stream_matchers_writable(e)]
         default_target = self._stream_target(default, in_map=bool(entries)) or self.upstreams.closed_name()
         default_up = self.cfg.upstream(default.action.upstream) if isinstance(default.action, ir.UseUpstream) else None
+        if fe.acls and not fe.rules:
+            # With no route map the server block has no place for the routing comments.
+            self.diags.warning(fe.acls[0].span or fe.span, "P001", f"TCP frontend {fe.name!r} has ACLs but no "
+                               "rule uses them: nginx has no named conditions, so they are left out")
         out.comments([*fe.comments, name_comment("frontend", fe.name)])
         if entries and not any(d.severity == "error" for d in self.diags.items[diags_before:]):
             # The route map's routing as written, checked by the reader (provenance_stream);

@@ -16,7 +16,7 @@ from ... import ir
 from ...diagnostics import Diagnostics
 from ..common import format_address, parse_address
 from ..provenance import name_comment
-from .provenance_names import dns_server_comments, resolver_comment
+from .provenance_names import server_comments, resolver_comment
 from .quoting import Tok, lit, variable_key_problem, word
 from .writer_limits import reported_if_unreadable
 from .writer_out import Out
@@ -71,6 +71,8 @@ class UpstreamWriter:
         self._plans: dict[tuple[str, str], UpstreamPlan] = {}
         self._dns_names: dict[str, str] = {}
         self._group_names: dict[str, str] = {}
+        self.proxied: set[str] = set()  # upstreams a proxy_pass names (the DNS form brings its resolver there)
+        self.resolvers_written: set[str] = set()
 
     # -------------------------------------------------------------- planning
 
@@ -279,9 +281,7 @@ class UpstreamWriter:
             if plan.balance:
                 out.directive(plan.balance[0], *plan.balance[1:])
             for index, (srv, args) in enumerate(plan.servers, 1):
-                # The reader names servers s1, s2, ... in order; any other name is carried.
-                said = [name_comment("server", srv.name)] if srv.name != f"s{index}" else []
-                out.comments([*srv.comments, *said])
+                out.comments([*srv.comments, *server_comments(srv, index)])
                 if args is None:
                     raise RuntimeError(f"upstream {up.name!r} written twice")  # its arguments are gone
                 out.directive("server", *args)
@@ -298,6 +298,26 @@ class UpstreamWriter:
             if raw.target == "nginx":
                 self.diags.error(raw.span, "P001", f"upstream {up.name!r} has no upstream {{}} block in the "
                                  "nginx output (DNS or no servers): its raw nginx text is left out")
+
+    def report_unproxied(self) -> None:
+        """nginx sets a ``resolver`` and the proxy timeouts only where it proxies (there are no
+        named resolver sections): an upstream nothing proxies to has no place for them, and a
+        resolver no proxied upstream uses has none at all."""
+        for up in self.cfg.upstreams:
+            if up.name in self.proxied:
+                continue
+            lost = [f"its resolver {up.resolver!r}" if up.resolver is not None else None,
+                    "its connect timeout" if up.timeouts.connect is not None else None,
+                    "its server timeout" if up.timeouts.server is not None else None]
+            lost = [x for x in lost if x]
+            if lost:
+                self.diags.warning(up.span, "P001", f"upstream {up.name!r} is used by no frontend, and nginx sets "
+                                   "resolvers and proxy timeouts where it proxies: "
+                                   f"{' and '.join(lost)} {'are' if len(lost) > 1 else 'is'} left out")
+        for resolver in self.cfg.resolvers:
+            if resolver.name not in self.resolvers_written:
+                self.diags.warning(resolver.span, "P001", f"resolvers {resolver.name!r} serves no upstream a frontend "
+                                   "proxies to: nginx has no named resolver sections, so it is left out")
 
     def closed_name(self) -> str:
         """The name of the stream upstream that closes every connection (see write_closed_block),
@@ -327,7 +347,7 @@ class UpstreamWriter:
         out.comments([name_comment("upstream", plan.upstream.name)])
         with out.block("split_clients", lit("$request_id"), lit("$" + dns.variable)):
             for index, ((address, weight), server) in enumerate(zip(dns.choices, dns.servers), 1):
-                out.comments(dns_server_comments(server, index))
+                out.comments(server_comments(server, index))
                 if index == len(dns.choices):
                     out.directive(lit("*"), word(address))
                     break
@@ -339,6 +359,7 @@ class UpstreamWriter:
     def write_proxy(self, out: Out, plan: UpstreamPlan) -> None:
         """The directives that send a request (http) or connection (stream) to the upstream."""
         up = plan.upstream
+        self.proxied.add(up.name)
         if plan.empty:
             if plan.context == "http":
                 out.directive("return", lit("503"))
@@ -355,7 +376,7 @@ class UpstreamWriter:
         self._write_resolver(out, plan.dns.resolver)
         if len(plan.dns.choices) == 1:
             # The reader takes the upstream's and its server's names back (provenance_dns).
-            out.comments([name_comment("upstream", up.name), *dns_server_comments(plan.dns.servers[0], 1)])
+            out.comments([name_comment("upstream", up.name), *server_comments(plan.dns.servers[0], 1)])
             out.directive("set", lit("$" + plan.dns.variable), word(plan.dns.choices[0][0]))
         scheme = "" if plan.context == "stream" else "http://"
         out.directive("proxy_pass", lit(f"{scheme}${plan.dns.variable}"))
@@ -381,6 +402,7 @@ class UpstreamWriter:
         if not addresses:
             self.diags.error(resolver.span, "P001", f"resolver {resolver.name!r} has no usable nameserver")
             return
+        self.resolvers_written.add(resolver.name)
         valid = [lit(f"valid={ir.format_duration(resolver.hold_valid)}")] if resolver.hold_valid else []
         # What nginx's resolver has no place for; it changes nothing nginx does.
         said = resolver_comment(resolver.name, names, resolver.retries)
