@@ -506,7 +506,8 @@ def test_proxy_pass_with_uri_part_or_variables_is_reported():
 
 @pytest.mark.parametrize("directive, action", [
     ('return 200 "ok";', ir.Return(status=200, body="ok")),
-    ("return 404;", ir.Return(status=404)),
+    ("return 404;", ir.Deny(status=404)),  # no text: nginx's own error page, as a deny answers
+    ("return 204;", ir.Return(status=204)),
     ("return 301 https://$host$request_uri;", ir.Redirect(code=301, scheme="https")),
     ("return 308 https://$http_host$request_uri;", ir.Redirect(code=308, scheme="https")),
     ("return 302 https://example.com$request_uri;", ir.Redirect(code=302, prefix="https://example.com")),

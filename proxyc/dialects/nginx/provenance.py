@@ -124,7 +124,11 @@ class _Index:
 def _path_rules(fe: ir.Frontend):
     acls = {acl.name: acl for acl in fe.acls}
     rules = []
-    for rule in fe.rules:
+    given = fe.rules
+    # A last rule that does what the default does changes no route, whatever it matches.
+    while given and as_written(given[-1].action) == as_written(fe.default):
+        given = given[:-1]
+    for rule in given:
         alternatives = _alternatives(rule.condition, acls, frozenset())
         if alternatives is None:
             return None

@@ -396,8 +396,8 @@ class _Reader:
         stream block's timeouts are the defaults' (as http's are in an http config)."""
         self.cfg.defaults.mode = "tcp"
         for node in [*self.cfg.frontends, *self.cfg.upstreams]:
-            if node.mode == "tcp":
-                node.mode = None
+            # Read from stream {}: tcp, now the defaults'; from http {}: http, now its own.
+            node.mode = None if node.mode == "tcp" else "http"
         if stream_level is None:
             return
         timeouts = self.cfg.defaults.timeouts

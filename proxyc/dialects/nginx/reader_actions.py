@@ -80,6 +80,8 @@ def return_action(stmt: Stmt, ledger: Ledger, *, content_type: str, server_name:
             return ir.Redirect(code=code, location=literal, span=stmt.span)
         return _redirect_or_report(stmt, ledger, value, code, server_name)
     ledger.converted(stmt)
+    if value is None and 400 <= code <= 599 and code != 444:
+        return ir.Deny(status=code, span=stmt.span)  # no text: nginx answers with its own error page
     if code == 444:
         ledger.lossy(stmt, "return 444 closes the connection without a response; imported as status 444")
     if literal is not None:

@@ -35,6 +35,8 @@ class StreamServer:
     unknown: list[Stmt] = field(default_factory=list)
     route_map: StreamClaim | None = None  # the checked routing of a route map (provenance_stream)
     close: Stmt | None = None  # 'return ""': nginx sends nothing and closes the connection
+    # The upstream whose timeouts the server's are: the one it proxies to, or its route map's default.
+    timed_upstream: str | None = None
 
 
 class StreamReader:
@@ -139,6 +141,8 @@ class StreamReader:
             fe.default = None
         else:
             fe.default = placeholder(HANDLER_STATUS, server.stmt.span)
+        if isinstance(fe.default, ir.UseUpstream):
+            server.timed_upstream = fe.default.upstream  # the writer writes its timeouts here
         fe.timeouts.client = duration_of(_below(server.level, "proxy_timeout", defaults_level))
         fe.raw = [ir.Raw(target="nginx", text=stmt.text(), span=stmt.span) for stmt in server.unknown]
         return fe
@@ -182,12 +186,12 @@ class StreamReader:
         for key, field_name in (("proxy_timeout", "server"), ("proxy_connect_timeout", "connect")):
             seen: dict[str, Stmt | None] = {}
             for server in servers:
-                if server.upstream is None:
+                if server.timed_upstream is None:
                     continue
                 stmt = _below(server.level, key, defaults_level)
-                first = seen.setdefault(server.upstream, stmt)
+                first = seen.setdefault(server.timed_upstream, stmt)
                 if duration_of(first) != duration_of(stmt):
-                    self.ledger.lossy(stmt or server.stmt, f"{key} for upstream {server.upstream} differs between "
+                    self.ledger.lossy(stmt or server.stmt, f"{key} for upstream {server.timed_upstream} differs between "
                                       "the servers using it; the IR has one per upstream")
             for name, stmt in seen.items():
                 if stmt is not None and name in upstreams:

@@ -416,7 +416,8 @@ class _Writer:
         # and locations the one they close (its login: 403), which reads back as a deny.
         closed_stats = fe.stats is not None and bool(fe.stats.users)
         with_stats = locations is None or closed_stats
-        routing = routing_comments(fe, with_stats=with_stats) if fe.acls or fe.rules or closed_stats else []
+        carried = fe.acls or fe.rules or (with_stats and fe.stats is not None)
+        routing = routing_comments(fe, with_stats=with_stats) if carried else []
         out.comments([*fe.comments, name_comment("frontend", fe.name)])
         routing_at, diags_before = len(out.lines), len(self.diags)
         out.comments(routing)
@@ -714,6 +715,7 @@ class _Writer:
         entries = [e for e in entries if targets[e.route.key] is not None and self._stream_matchers_writable(e)]
         default_target = self._stream_target(default, in_map=bool(entries)) or self.upstreams.closed_name()
         default_up = self.cfg.upstream(default.action.upstream) if isinstance(default.action, ir.UseUpstream) else None
+        self._report_map_timeouts(entries, default_up)
         if fe.acls and not fe.rules:
             # With no route map the server block has no place for the routing comments.
             self.diags.warning(fe.acls[0].span or fe.span, "P001", f"TCP frontend {fe.name!r} has ACLs but no "
@@ -725,7 +727,8 @@ class _Writer:
             out.comments(routing_comments(fe))
         with out.block("server"):
             self._write_listeners(out, *listeners)
-            self._write_stream_timeouts(out, fe, default_up)
+            if entries or default_target != self.upstreams.closed_name():  # a closed one has no timeouts
+                self._write_stream_timeouts(out, fe, default_up)
             if entries:
                 variable = f"pxc_upstream_{self._frontend_name(fe)}"
                 self._write_route_map(parts, variable, entries, word(default_target),
@@ -738,6 +741,21 @@ class _Writer:
                 out.directive("return", lit('""'))  # close the connection, as HAProxy does
             self._write_frontend_raw(out, fe)
         out.blank()
+
+    def _report_map_timeouts(self, entries: list[Entry], default_up: ir.Upstream | None) -> None:
+        """A stream server has one connect and one idle timeout, the default upstream's: those of
+        the other upstreams its route map chooses are lost there."""
+        for entry in entries:
+            action = entry.route.action
+            up = self.cfg.upstream(action.upstream) if isinstance(action, ir.UseUpstream) else None
+            if up is None or up is default_up:
+                continue
+            own = [key for key in ("connect", "server", "tunnel") if getattr(up.timeouts, key) is not None]
+            if own:
+                self.diags.warning(up.timeouts.span or up.span, "P001", f"upstream {up.name!r} is chosen by a TCP "
+                                   f"routing rule ({entry.route.label}): nginx's stream server has one set of "
+                                   f"timeouts, its default's, so timeout {' and '.join(own)} "
+                                   f"{'are' if len(own) > 1 else 'is'} left out there")
 
     def _stream_target(self, route: Route, *, in_map: bool) -> str | None:
         """The ``upstream {}`` a TCP route sends to in a route map: the upstream's group, the
@@ -762,6 +780,7 @@ class _Writer:
             self.diags.error(up.span, "P001", f"upstream {up.name!r} resolves at run time and cannot be chosen "
                              f"by a TCP routing rule in nginx; {route.label} is left out")
             return None
+        self.upstreams.proxied.add(up.name)
         return self.upstreams.group_name(up)
 
     def _stream_matchers_writable(self, entry: Entry) -> bool:

@@ -99,7 +99,7 @@ class UpstreamWriter:
 
     def _make_plan(self, up: ir.Upstream, context: Context) -> UpstreamPlan:
         plan = UpstreamPlan(up, context)
-        self._report_unsupported(up)
+        self._report_unsupported(up, context)
         resolver = self._resolver(up)
         if resolver is not None:
             plan.dns = self._dns_target(up, resolver, context)
@@ -132,7 +132,7 @@ class UpstreamWriter:
                              "is resolved once at start-up instead")
         return found
 
-    def _report_unsupported(self, up: ir.Upstream) -> None:
+    def _report_unsupported(self, up: ir.Upstream, context: Context) -> None:
         if up.health is not None or any(s.check for s in up.servers):
             self.diags.warning((up.health or up).span, "P001",
                                "nginx (open source) has no active health checks: servers are only "
@@ -144,7 +144,8 @@ class UpstreamWriter:
         if up.sticky_cookie or any(s.cookie for s in up.servers):
             self.diags.warning(up.span, "P001", "nginx (open source) has no sticky cookie; "
                                "clients are balanced without it")
-        for key in ("queue", "tunnel", "check"):
+        # A stream server's proxy_timeout is HAProxy's tunnel timeout (UpstreamWriter's callers).
+        for key in ("queue", "check") if context == "stream" else ("queue", "tunnel", "check"):
             if getattr(up.timeouts, key) is not None:
                 self.diags.warning(up.timeouts.span or up.span, "P001",
                                    f"timeout {key} has no nginx equivalent and is ignored")
