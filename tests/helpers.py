@@ -65,3 +65,64 @@ upstream app {
     server a1 10.0.0.1:8080
 }
 """
+
+
+# ------------------------------------------------------------------ IR round trips
+
+
+def without_raw(cfg):
+    """``cfg`` without raw text: writers copy it verbatim, and generated text is rarely nginx
+    or HAProxy (the table tests and examples cover raw blocks)."""
+    cfg = cfg.model_copy(deep=True, update={"raw": []})
+    for node in [*cfg.frontends, *cfg.upstreams]:
+        node.raw = []
+    return cfg
+
+
+def sample_requests(cfg) -> list:
+    """Requests to every frontend built from the config's own match values (paths and the
+    paths below them, hosts, headers, methods, sources)."""
+    from proxyc import ir
+    from proxyc.routing import Request
+
+    paths, hosts, headers, methods, sources = {"/"}, {"example.com"}, set(), {"GET"}, {"127.0.0.1"}
+    for node in ir.iter_nodes(cfg):
+        if isinstance(node, ir.PathMatch) and node.op != "regex":
+            paths |= {v for v in node.values if v.startswith("/")} | {"/x" + v for v in node.values}
+        elif isinstance(node, ir.HostMatch) and node.op != "regex":
+            hosts |= {v.strip(".") or "example.com" for v in node.values}
+        elif isinstance(node, ir.HeaderMatch):
+            headers |= {(node.name, v) for v in node.values or ["1"]}
+        elif isinstance(node, ir.MethodMatch):
+            methods |= set(node.values)
+        elif isinstance(node, ir.SourceMatch):
+            sources |= {v.split("/")[0] for v in node.values}
+    requests = []
+    for fe in cfg.frontends:
+        if not fe.listens:
+            continue
+        port = fe.listens[0].port
+        for path in sorted(paths):
+            for host in sorted(hosts):
+                requests.append(Request(url=path, port=port, headers={"Host": host}))
+        for name, value in sorted(headers):
+            requests.append(Request(url="/", port=port, headers={"Host": "example.com", name: value}))
+        requests += [Request(method=m, url="/", port=port) for m in sorted(methods)]
+        requests += [Request(src=s, url="/", port=port) for s in sorted(sources)]
+    return requests
+
+
+def client_view(cfg, request, *, normalize: bool = False) -> tuple:
+    """What a client sees: proxied to which servers, redirected where, or answered with which
+    status (none for a closed TCP connection). ``normalize``: match the normalised path, as
+    nginx always does."""
+    from proxyc.routing import RoutingError, route
+
+    try:
+        d = route(cfg, request, normalize=normalize)
+    except RoutingError:
+        return ("cannot route",)
+    # A server without a port: the IR leaves it to the target, and the writer says nginx's 80.
+    servers = [(s.host, s.port or 80) for s in d.upstream.servers] if d.upstream is not None else None
+    kind = type(d.action).__name__ if d.action is not None else d.kind
+    return ("answered" if kind in ("Deny", "Return") else kind), d.status, d.location, servers

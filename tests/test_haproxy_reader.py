@@ -36,9 +36,11 @@ from proxyc.routing import Request, RoutingError, route
 
 try:  # tests/ as a plain directory (rootdir-relative) or as a package
     from golden_cases import EXAMPLES, cases
+    from helpers import client_view, sample_requests, without_raw
     from strategies import configs
 except ImportError:  # pragma: no cover
     from tests.golden_cases import EXAMPLES, cases
+    from tests.helpers import client_view, sample_requests, without_raw
     from tests.strategies import configs
 
 SEEDS = EXAMPLES / "seed"
@@ -387,13 +389,6 @@ def test_a_provenance_acl_that_disagrees_with_its_acl_lines_is_ignored():
     assert cfg.frontends[0].acls == [ir.Acl(name="a", condition=ir.PathMatch(op="prefix", values=["/a"]))]
 
 
-def without_raw(cfg: ir.Config) -> ir.Config:
-    cfg = cfg.model_copy(deep=True, update={"raw": []})
-    for node in [*cfg.frontends, *cfg.upstreams]:
-        node.raw = []
-    return cfg
-
-
 def _without_comments(text: str) -> str:
     """The writer's comments describe the IR they came from (a generated backend's comment
     names the action), so they are left out of the comparison."""
@@ -414,34 +409,6 @@ def outcome(cfg: ir.Config, request: Request) -> tuple:
         return ("cannot route",)
     servers = [(s.host, s.port) for s in d.upstream.servers] if d.upstream is not None else None
     return d.kind, d.status, d.location, servers
-
-
-def sample_requests(cfg: ir.Config) -> list[Request]:
-    paths, hosts, headers, methods, sources = {"/"}, {"example.com"}, set(), {"GET"}, {"127.0.0.1"}
-    for node in ir.iter_nodes(cfg):
-        if isinstance(node, ir.PathMatch) and node.op != "regex":
-            paths |= {v for v in node.values if v.startswith("/")} | {"/x" + v for v in node.values}
-        elif isinstance(node, ir.HostMatch) and node.op != "regex":
-            hosts |= {v.strip(".") or "example.com" for v in node.values}
-        elif isinstance(node, ir.HeaderMatch):
-            headers |= {(node.name, v) for v in node.values or ["1"]}
-        elif isinstance(node, ir.MethodMatch):
-            methods |= set(node.values)
-        elif isinstance(node, ir.SourceMatch):
-            sources |= {v.split("/")[0] for v in node.values}
-    requests = []
-    for fe in cfg.frontends:
-        if not fe.listens:
-            continue
-        port = fe.listens[0].port
-        for path in sorted(paths):
-            for host in sorted(hosts):
-                requests.append(Request(url=path, port=port, headers={"Host": host}))
-        for name, value in sorted(headers):
-            requests.append(Request(url="/", port=port, headers={"Host": "example.com", name: value}))
-        requests += [Request(method=m, url="/", port=port) for m in sorted(methods)]
-        requests += [Request(src=s, url="/", port=port) for s in sorted(sources)]
-    return requests
 
 
 def writes_everything(diags) -> bool:
@@ -479,19 +446,6 @@ def test_the_writer_spelling_routes_as_the_ir(cfg):
     spelled = canonical(cfg)
     for request in sample_requests(cfg):
         assert client_view(spelled, request) == client_view(cfg, request), request
-
-
-def client_view(cfg: ir.Config, request: Request) -> tuple:
-    """What a client sees: proxied to which servers, redirected where, or answered with which
-    status (none for a closed TCP connection)."""
-    try:
-        d = route(cfg, request)
-    except RoutingError:
-        return ("cannot route",)
-    # A server without a port: the IR leaves it to the target, and the writer says nginx's 80.
-    servers = [(s.host, s.port or 80) for s in d.upstream.servers] if d.upstream is not None else None
-    kind = type(d.action).__name__ if d.action is not None else d.kind
-    return ("answered" if kind in ("Deny", "Return") else kind), d.status, d.location, servers
 
 
 def assert_fixed_point(cfg: ir.Config) -> None:

@@ -37,8 +37,10 @@ def routing_comments(fe: ir.Frontend, *, with_stats: bool = False) -> list[str]:
         lines.append(writer.default(fe.default))
     too_long = COMMENT_BYTES - 2  # "# " and the text: Out.comment splits a longer line
     if writer.diags or any(comment_safe(line) != line or len(provenance.comment(line).encode()) > too_long
-                           for line in lines):
-        return []  # a line break, an invisible character or a split line would change what it says
+                           or line.endswith("\\") for line in lines):
+        # A line break, an invisible character or a split line would change what it says, and
+        # nginx's lexer takes a backslash at the end of a comment with the line break after it.
+        return []
     return [provenance.comment(line) for line in lines]
 
 
@@ -77,26 +79,32 @@ def same_first_match(a: ir.Frontend, b: ir.Frontend) -> bool:
 
     Complete: a path's fate depends only on which literals equal it and which are its prefixes.
     A path that is no literal has the same prefixes as L+c, where L is its longest literal
-    prefix and c a character making L+c no literal (or as "" when it has none), so the literals,
-    each literal followed by such a character, and "" are every case there is."""
+    prefix and c a character making L+c no literal (or as "/" when it has none but ""), so the
+    literals, each literal followed by such a character, and "/" are every case there is, of
+    those that start with "/" as a request's path does."""
     first, second = _path_rules(a), _path_rules(b)
     if first is None or second is None:
         return False
     literals = {value for rules, _ in (first, second) for alternatives, _ in rules for _, value in alternatives}
-    candidates = set(literals) | {""}
+    candidates = set(literals) | {"/"}
     for literal in literals:
         candidates.add(next(literal + c for c in "\x01\x02\x03\x04" if literal + c not in literals))
+    # A request's path starts with "/": "/" stands for the paths no literal but "" prefixes.
+    candidates = {path for path in candidates if path.startswith("/")}
     first_index, second_index = _Index(first), _Index(second)
     return all(as_written(first_index.route(path)) == as_written(second_index.route(path)) for path in candidates)
 
 
 def as_written(action):
     """An action as nginx holds it: a deny is ``return <status>`` and no default is ``return
-    503``, which read back as a return without text, so those compare equal."""
+    503``, which read back as a return without text, so those compare equal; a redirect
+    prefix of "" is one of "/" (none)."""
     if action is None:
         return ("status", 503)
     if isinstance(action, ir.Deny) or (isinstance(action, ir.Return) and not action.body):
         return ("status", action.status)
+    if isinstance(action, ir.Redirect) and action.prefix == "":
+        return action.model_copy(update={"prefix": "/"})  # both mean none: the writer writes one form
     return action
 
 

@@ -125,6 +125,7 @@ class _Reader:
         self.http_servers: list[ServerBlock] = []
         self.stream_servers: list[StreamServer] = []
         self.stream_levels: list[Level] = []
+        self._http_logs: list[tuple] = []  # http access_log targets a stream one may repeat
         self._resolvers: dict[tuple, tuple[ir.Resolver, Stmt, Level]] = {}
         self._stream_reader = StreamReader(ledger, self.names, self.frontend_names, self._resolver)
         self._server_reader = ServerReader(ledger, self.names, self._resolver)
@@ -247,6 +248,7 @@ class _Reader:
             self._raw(stmt, "http", f"access_log to {target or '?'} (a file) is not modelled; kept as raw nginx text")
             return
         self.cfg.logs.append(log)
+        self._http_logs.append((log.target, log.address, log.facility, log.level))
         self.cfg.defaults.log = True
         extra = [a for a in stmt.args[1:] if a != "combined"]
         if extra:
@@ -302,7 +304,9 @@ class _Reader:
         if log is None:
             return False
         said = (log.target, log.address, log.facility, log.level)
-        if not any((known.target, known.address, known.facility, known.level) == said for known in self.cfg.logs):
+        if said in self._http_logs:
+            self._http_logs.remove(said)  # http {} has it: one log target, written in both
+        else:
             self.cfg.logs.append(log)
         self.cfg.defaults.log = True
         self.ledger.converted(stmt)

@@ -42,6 +42,10 @@ def redirect_target(url: str, code: int, span: ir.Span, server_name: str | None 
     text = url.removesuffix("?") if rewrite else url
     if "$" not in text:
         return ir.Redirect(code=code, location=text, span=span)
+    for uri in ("$request_uri", "$uri$is_args$args"):
+        before = text.removesuffix(uri)
+        if before != text and "$" not in before:  # any fixed text before the URI: a prefix ("" is none)
+            return ir.Redirect(code=code, prefix=before or "/", span=span)
     m = _URL.match(text)
     if m is None:
         return None

@@ -716,7 +716,7 @@ class _Writer:
         default_target = self._stream_target(default, in_map=bool(entries)) or self.upstreams.closed_name()
         default_up = self.cfg.upstream(default.action.upstream) if isinstance(default.action, ir.UseUpstream) else None
         self._report_map_timeouts(entries, default_up)
-        if fe.acls and not fe.rules:
+        if fe.acls and not entries:
             # With no route map the server block has no place for the routing comments.
             self.diags.warning(fe.acls[0].span or fe.span, "P001", f"TCP frontend {fe.name!r} has ACLs but no "
                                "rule uses them: nginx has no named conditions, so they are left out")

@@ -26,6 +26,9 @@ Context = Literal["http", "stream"]
 # nginx rejects "backup" next to these balancing methods.
 _NO_BACKUP = ("source", "hash", "random")
 UPSTREAM_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+# What split_clients hashes to pick a DNS server: a value new for each request (http) or
+# connection (stream, which has no $request_id: nginx -t refuses it there).
+SPLIT_KEYS: dict[Context, str] = {"http": "$request_id", "stream": "$connection"}
 
 
 def duration(ms: int) -> Tok:
@@ -307,6 +310,12 @@ class UpstreamWriter:
         for up in self.cfg.upstreams:
             if up.name in self.proxied:
                 continue
+            plans = [plan for (name, _), plan in self._plans.items() if name == up.name]
+            if any(plan.dns is not None and len(plan.dns.choices) == 1 for plan in plans):
+                # Its one server would be a 'set' where it is used: there is no such place.
+                self.diags.warning(up.span, "P001", f"upstream {up.name!r} is used by no frontend and resolves its "
+                                   "one server at run time, which nginx does only where it proxies: it is left out")
+                continue
             lost = [f"its resolver {up.resolver!r}" if up.resolver is not None else None,
                     "its connect timeout" if up.timeouts.connect is not None else None,
                     "its server timeout" if up.timeouts.server is not None else None]
@@ -346,7 +355,7 @@ class UpstreamWriter:
         total = sum(weight for _, weight in dns.choices)
         # The reader takes the upstream back from these (provenance_dns), checked by rewriting.
         out.comments([name_comment("upstream", plan.upstream.name)])
-        with out.block("split_clients", lit("$request_id"), lit("$" + dns.variable)):
+        with out.block("split_clients", lit(SPLIT_KEYS[plan.context]), lit("$" + dns.variable)):
             for index, ((address, weight), server) in enumerate(zip(dns.choices, dns.servers), 1):
                 out.comments(server_comments(server, index))
                 if index == len(dns.choices):
