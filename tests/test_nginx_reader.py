@@ -572,6 +572,16 @@ def test_allow_deny_become_ordered_deny_rules():
     assert answer("/open/", "8.8.8.8") == "open"
 
 
+@pytest.mark.parametrize("prefix", ["$", "/a$b", "https://x.example/$"])
+def test_a_redirect_prefix_with_a_dollar_reads_back(prefix):
+    """The writer spells a "$" of the prefix with its dollar variable, next to $request_uri."""
+    from proxyc.dialects.nginx.writer import write
+
+    cfg = load(f'frontend w {{\n    listen :80\n    default redirect prefix "{prefix}" code 301\n}}\n', "r.pxc")
+    back, _ = read_ok(write(cfg)[0])
+    assert back.frontends[0].default == ir.Redirect(code=301, prefix=prefix)
+
+
 def test_return_wins_over_deny_in_the_same_location():
     cfg, _ = read_ok(http("server { listen 80; location / { deny all; return 200 ok; } }"))
     assert rule_list(cfg.frontends[0]) == [("default", "ok")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ... import ir
+from .quoting import restore_dollars
 from .reader_conditions import Condition, all_of, negate
 from .reader_ledger import Ledger
 from .reader_payload import Stmt
@@ -82,6 +83,10 @@ def return_action(stmt: Stmt, ledger: Ledger, *, content_type: str, server_name:
         if literal is not None:
             ledger.converted(stmt)
             return ir.Redirect(code=code, location=literal, span=stmt.span)
+        prefix = _literal_prefix(stmt, value)
+        if prefix is not None:
+            ledger.converted(stmt)
+            return ir.Redirect(code=code, prefix=prefix or "/", span=stmt.span)
         return _redirect_or_report(stmt, ledger, value, code, server_name)
     ledger.converted(stmt)
     if value is None and 400 <= code <= 599 and code != 444:
@@ -93,6 +98,15 @@ def return_action(stmt: Stmt, ledger: Ledger, *, content_type: str, server_name:
     elif value is not None and "$" in value:
         ledger.lossy(stmt, "the response text uses nginx variables; imported literally")
     return ir.Return(status=code, body=value or "", content_type=content_type, span=stmt.span)
+
+
+def _literal_prefix(stmt: Stmt, value: str) -> str | None:
+    """The prefix of ``<prefix>$request_uri`` whose "$" signs the writer spelled with its dollar
+    variable (``redirect_target`` takes the ones without any)."""
+    before = value.removesuffix("$request_uri")
+    if before == value or not stmt.dollar_defined or "$" not in before:
+        return None
+    return restore_dollars(before)
 
 
 def _redirect_or_report(stmt: Stmt, ledger: Ledger, url: str, code: int, server_name: str | None):
