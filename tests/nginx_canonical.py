@@ -55,6 +55,7 @@ def nginx_canonical(cfg: ir.Config) -> ir.Config:
         _frontend_spelling(cfg, fe)
     cfg.defaults.forwardfor = False
     _tls(cfg)
+    _raw_spelling(cfg)
     _tcp_timeouts(cfg, given)
     _default_timeouts(cfg)
     # the reader gives the http {} frontends first, then the stream {} ones
@@ -180,6 +181,11 @@ def _upstream_spelling(up: ir.Upstream) -> None:
         else:
             passive.max_fails = _first(passive.max_fails, NGINX_MAX_FAILS)
             passive.fail_timeout = _first(passive.fail_timeout, NGINX_FAIL_TIMEOUT)
+    bal = up.balance
+    if bal.key == "header" and bal.key_name:
+        # hashed on $http_<name>: header names are case-insensitive, nginx's variable is lower
+        # case with "_" for "-", and reads back capitalised
+        bal.key_name = "-".join(part.capitalize() for part in bal.key_name.lower().replace("_", "-").split("-"))
     if up.resolver is not None:  # a DNS upstream's weights, as split_clients' shares say them
         for server, weight in zip(up.servers, _dns_weights([s.weight for s in up.servers])):
             server.weight = weight
@@ -292,9 +298,16 @@ def _logs(cfg: ir.Config) -> None:
 
 
 def _proxied(cfg: ir.Config) -> set[str]:
-    """The upstreams some frontend proxies to."""
-    actions = [a for fe in cfg.frontends for a in [*(r.action for r in fe.rules), fe.default]]
-    return {a.upstream for a in actions if isinstance(a, ir.UseUpstream)}
+    """The upstreams some frontend proxies to, where the writer writes it: not after a rule
+    without a condition, nor behind a stats page at / (they never match: P002)."""
+    found = set()
+    for fe in cfg.frontends:
+        if _mode(cfg, fe) == "http" and fe.stats is not None and fe.stats.uri.split("?", 1)[0] == "/":
+            continue
+        rules = _until_unconditional(fe.rules)
+        last = fe.rules[len(rules)].action if len(rules) < len(fe.rules) else fe.default
+        found |= {a.upstream for a in [*(r.action for r in rules), last] if isinstance(a, ir.UseUpstream)}
+    return found
 
 
 def _contexts(cfg: ir.Config) -> set[str]:
@@ -458,3 +471,21 @@ def _upstream_order(cfg: ir.Config) -> None:
         return (_mode(cfg, up) == "tcp", up.resolver is None, 0, position)
 
     cfg.upstreams = [up for _, up in sorted(enumerate(cfg.upstreams), key=key)]
+
+
+def _raw_spelling(cfg: ir.Config) -> None:
+    """Raw nginx text is copied as written; read back, each directive is raw text of its own,
+    as nginx's lexer gives it (crossplane's build)."""
+    from proxyc.diagnostics import Diagnostics
+    from proxyc.dialects.nginx.reader_payload import Loader
+
+    def spelled(raws: list[ir.Raw]) -> list[ir.Raw]:
+        out = []
+        for raw in raws:
+            stmts = Loader(Diagnostics(), None, None).load_text(raw.text, "<raw>")
+            out += [raw.model_copy(update={"text": stmt.text()}) for stmt in stmts]
+        return out
+
+    cfg.raw = spelled(cfg.raw)
+    for node in [*cfg.frontends, *cfg.upstreams]:
+        node.raw = spelled(node.raw)

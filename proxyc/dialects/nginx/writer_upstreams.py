@@ -192,6 +192,10 @@ class UpstreamWriter:
             return None
         kind = {"header": "header", "cookie": "cookie", "param": "query parameter"}[bal.key]
         name = bal.key_name.replace("-", "_").lower() if bal.key == "header" else bal.key_name
+        if bal.key == "header" and "_" in bal.key_name:
+            self.diags.warning(span, "P001", f"nginx names header {bal.key_name!r} $http_{name}, which is the "
+                               f"header {bal.key_name.replace('_', '-')!r} (and nginx drops headers with '_' "
+                               "by default): that one is hashed")
         problem = variable_key_problem(kind, name)
         if problem:
             self.diags.error(span, "P003", problem + "; round robin is used instead")
