@@ -3,11 +3,14 @@
     python tests/fuzz_long.py --examples 100000            # fuzz every reader, random seed
     python tests/fuzz_long.py --examples 20000 --seed 7    # reproducible
     python tests/fuzz_long.py --examples 5000 --hostile 200 --servers
+    python tests/fuzz_long.py --examples 0 --round-trips 5000   # IR → nginx/HAProxy → IR
 
 Runs the properties of tests/test_fuzz_readers.py (every reader on mutated examples and corpus
 files, token soup and raw bytes through ``load_file``) with ``--examples`` inputs per reader and
 kind, and optionally those of tests/test_hostile_strings.py (``--hostile`` examples per field and
-target, with ``--servers`` also checked by the real nginx and haproxy). Unlike the test suite it
+target, with ``--servers`` also checked by the real nginx and haproxy) and the round trips of
+tests/test_nginx_reader.py and tests/test_haproxy_reader.py on ``--round-trips`` generated IRs
+each (the suite runs a fixed sample). Unlike the test suite it
 does not stop at the first problem: it collects every distinct problem (by signature) with the
 shortest input that showed it, prints them, and exits 1 if it found any.
 """
@@ -130,21 +133,63 @@ def hostile_strings(findings: Findings, examples: int, servers: bool, seed: int 
             print(tally.line(fld, target), flush=True)
 
 
+# The generated-IR round trips of the suite, each a hypothesis test over configs(): (module,
+# test, comments in the generated IR).
+ROUND_TRIPS = (
+    ("test_nginx_reader", "test_generated_configs_read_back_exactly", False),
+    ("test_nginx_reader", "test_nginx_canonical_keeps_every_route_of_generated_configs", True),
+    ("test_haproxy_reader", "test_generated_configs_read_back_exactly", False),
+    ("test_haproxy_reader", "test_the_writer_spelling_routes_as_the_ir", True),
+)
+
+
+def round_trips(findings: Findings, examples: int, seed: int | None) -> None:
+    """IR → target → IR on ``examples`` generated IRs per property, recording each failure."""
+    import importlib
+
+    from strategies import configs
+
+    chosen, seeded = run_settings(examples, seed)
+    for module, name, comments in ROUND_TRIPS:
+        check = getattr(importlib.import_module(module), name).hypothesis.inner_test
+        what = f"{module}::{name}"
+
+        @seeded
+        @chosen
+        @given(configs(comments=comments))
+        def one(cfg) -> None:
+            try:
+                check(cfg)
+                problems = []
+            except AssertionError as exc:
+                problems = [f"{what}: {(str(exc).splitlines() or ['?'])[0][:200]}"]
+            findings.record(what, problems, repr(cfg))
+
+        started = time.monotonic()
+        one()
+        print(f"{what}: {findings.tried[what]} IRs in {time.monotonic() - started:.0f} s", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=10_000,
-                        help="inputs per reader and kind (mutants, token soup) and for raw bytes")
+                        help="inputs per reader and kind (mutants, token soup) and for raw bytes (0: skip)")
     parser.add_argument("--hostile", type=int, default=0, help="hostile-string examples per field and target (0: skip)")
     parser.add_argument("--servers", action="store_true", help="also check hostile-string outputs with nginx/haproxy")
+    parser.add_argument("--round-trips", type=int, default=0,
+                        help="generated IRs per round-trip property (IR → nginx/HAProxy → IR; 0: skip)")
     parser.add_argument("--seed", type=int, help="a fixed seed, for a reproducible run")
     args = parser.parse_args(argv)
 
     findings = Findings()
     started = time.monotonic()
-    fuzz_readers(findings, args.examples, args.seed)
-    fuzz_bytes(findings, args.examples, args.seed)
+    if args.examples:
+        fuzz_readers(findings, args.examples, args.seed)
+        fuzz_bytes(findings, args.examples, args.seed)
     if args.hostile:
         hostile_strings(findings, args.hostile, args.servers, args.seed)
+    if args.round_trips:
+        round_trips(findings, args.round_trips, args.seed)
     print(f"done in {time.monotonic() - started:.0f} s")
     return findings.report()
 
