@@ -36,7 +36,7 @@ from ...validate import NAME
 from ..common import parse_address
 from ..provenance import strip
 from .logs import STREAM_FORMAT, STREAM_FORMAT_NAME, log_of
-from .provenance_dns import check_dns_choices
+from .provenance_dns import DnsChoice, check_dns_choices
 from .provenance_names import ResolverSaid, renamed_from, resolver_said, usable_names
 from .provenance_route_map import check_route_maps
 from .provenance_stream import check_stream_route_maps
@@ -171,7 +171,6 @@ class _Reader:
                                      blocks=frozenset({"server", "upstream"})))
         dollar_geo = self._dollar_variable(items)
         route_maps = self._server_reader.route_maps = check_route_maps(items)
-        dns_choices = check_dns_choices(items)
         duplicates = []
         for item in items:  # first: names and settings, which hold wherever they are written
             if item.name == "upstream" and item.block is not None and len(item.args) == 1:
@@ -182,9 +181,7 @@ class _Reader:
         for item in items:
             if item.name == "resolver":
                 self._resolver(item, level)
-        for choice in dns_choices.values():  # after the upstream blocks: theirs are nginx's names
-            choice.upstream.name = self.names.reserve(choice.upstream.name)
-            self._server_reader.dns_choices[f"http://${choice.variable}"] = choice.upstream
+        dns_choices = self._dns_choices(items, "http", self._server_reader.dns_choices)
         upstream_reader = UpstreamReader(self.ledger, stream=False, resolver=level.resolver_name)
         for item in items:
             if item in duplicates:
@@ -195,10 +192,8 @@ class _Reader:
                 self.http_servers.append(self._server_reader.read(item, level))
             elif item.name == "access_log":
                 self._access_log(item)
-            elif id(item) in dns_choices:
-                for stmt in item.walk():
-                    self.ledger.converted(stmt)  # a checked DNS choice: the upstream it was written from
-                self.upstreams.append(dns_choices[id(item)].upstream)
+            elif self._dns_choice(item, dns_choices):
+                pass
             elif route_maps.explains(item):
                 for stmt in item.walk():
                     self.ledger.converted(stmt)  # a checked route map: its routing is the frontend's
@@ -279,9 +274,10 @@ class _Reader:
                 level.collect(item, self.ledger)
             elif item.name == "resolver":
                 self._resolver(item, level)
+        dns_choices = self._dns_choices(items, "stream", self._stream_reader.dns_choices)
         upstream_reader = UpstreamReader(self.ledger, stream=True, resolver=level.resolver_name)
         for item in items:
-            if route_maps.explains(item):
+            if route_maps.explains(item) or self._dns_choice(item, dns_choices):
                 continue
             elif item in duplicates:
                 self.ledger.invalid(item, f'duplicate upstream "{item.args[0]}"')
@@ -296,6 +292,27 @@ class _Reader:
                 pass
             elif item.name not in STREAM_SETTINGS and item.name != "resolver":
                 self._raw(item, "stream")
+
+    # -- DNS upstreams (provenance_dns) ------------------------------------------------------
+    def _dns_choices(self, items: list[Stmt], context: str, targets: dict[str, ir.Upstream]) -> dict[int, DnsChoice]:
+        """The writer's checked split_clients of one http or stream block, each upstream known
+        to ``targets`` by what a proxy_pass to it says. Called after the block's upstream
+        blocks are declared: theirs are nginx's names, a DNS choice takes what is left."""
+        choices = check_dns_choices(items, context)
+        for choice in choices.values():
+            choice.upstream.name = self.names.reserve(choice.upstream.name)
+            targets[choice.target] = choice.upstream
+        return choices
+
+    def _dns_choice(self, item: Stmt, choices: dict[int, DnsChoice]) -> bool:
+        """A checked split_clients is the upstream it was written from; False for anything else."""
+        choice = choices.get(id(item))
+        if choice is None:
+            return False
+        for stmt in item.walk():
+            self.ledger.converted(stmt)
+        self.upstreams.append(choice.upstream)
+        return True
 
     def _stream_log(self, stmt: Stmt) -> bool:
         """A stream ``access_log`` in the writer's format: a log target of the config (the

@@ -9,7 +9,6 @@ merges a level's settings after parsing it (a directive below a ``location`` sti
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 
 from ... import ir
@@ -33,9 +32,10 @@ from .reader_locations import (
     order,
     parse_location,
 )
-from .provenance_dns import single_dns_names
+from .provenance_dns import set_target, use_dns_choice
 from .provenance_route_map import NONE as NO_ROUTE_MAPS
 from .reader_payload import Stmt
+from .reader_runtime import substitute_sets
 from .reader_servers import HostPattern, ListenSpec, parse_listen, parse_server_name
 from .reader_upstreams import UpstreamNames, parse_proxy_pass
 
@@ -399,9 +399,11 @@ class ServerReader:
             self.ledger.invalid(stmt, 'invalid number of arguments in "proxy_pass" directive')
             return placeholder(HANDLER_STATUS, stmt.span)
         dns = self.dns_choices.get(stmt.args[0])
-        if dns is not None:
-            return self._dns_choice(stmt, loc, data, routes, dns)
-        url, used_sets = substitute_sets(stmt.args[0], data)
+        if dns is not None:  # the writer's split_clients over an upstream's DNS names
+            use_dns_choice(stmt, dns, data.level, self.ledger)
+            routes.proxied.append(Proxied(loc.stmt, data.level, dns.name))
+            return ir.UseUpstream(upstream=dns.name, span=stmt.span)
+        url, used_sets = substitute_sets(stmt.args[0], data.sets, has_if=data.has_if)
         target = parse_proxy_pass(url, stream=False)
         if target.problem:
             self.ledger.unsupported(stmt, f"{target.problem}; the route answers {HANDLER_STATUS} in the IR")
@@ -410,11 +412,10 @@ class ServerReader:
         if explicit is not None and target.port is not None:
             self.ledger.invalid(stmt, f'upstream "{target.host}" may not have port {target.port}')
             return placeholder(HANDLER_STATUS, stmt.span)
-        resolver = self._run_time_resolver(stmt, target.host, data) if used_sets and explicit is None else None
+        resolver, said = set_target(stmt, target.host, used_sets if explicit is None else [], data.level, self.ledger)
         for used in used_sets:
             self.ledger.converted(used)
             data.sets.remove(used)
-        said = single_dns_names(used_sets[0]) if len(used_sets) == 1 and resolver is not None else (None, None, None)
         name = explicit or self.names.implicit("http", target.host, target.port or (443 if target.tls else 80),
                                                stmt.span, mode=None, resolver=resolver, said=said)
         if target.tls:
@@ -425,61 +426,6 @@ class ServerReader:
         routes.proxied.append(Proxied(loc.stmt, data.level, name))
         return ir.UseUpstream(upstream=name, span=stmt.span)
 
-
-    def _dns_choice(self, stmt: Stmt, loc: Location, data: LocationData, routes: ServerRoutes,
-                    upstream: ir.Upstream) -> ir.models.Action:
-        """The writer's split_clients over an upstream's DNS names: that upstream, resolved by
-        the resolver in scope (the first route using it decides)."""
-        self.ledger.converted(stmt)
-        resolver = self._run_time_resolver(stmt, upstream.servers[0].host, data)
-        if upstream.resolver is None:
-            upstream.resolver = resolver
-        elif resolver != upstream.resolver:
-            self.ledger.lossy(stmt, f"a different resolver than the first route to upstream {upstream.name}; "
-                              "the IR has one per upstream")
-        routes.proxied.append(Proxied(loc.stmt, data.level, upstream.name))
-        return ir.UseUpstream(upstream=upstream.name, span=stmt.span)
-
-    def _run_time_resolver(self, stmt: Stmt, host: str, data: LocationData) -> str | None:
-        """A proxy_pass through variables resolves a host name when each request comes, with
-        the resolver in scope (an address needs none)."""
-        if _is_address(host):
-            return None
-        resolver = data.level.resolver()
-        if resolver is None:
-            unread = data.level.unread_include()
-            where = f"; it may be in {unread.args[0]}, which was not read" if unread is not None else ""
-            self.ledger.lossy(stmt, f"nginx resolves {host} at run time and needs a resolver; none is in scope{where}")
-        return resolver
-
-
-_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
-
-
-def substitute_sets(url: str, data: LocationData) -> tuple[str, list[Stmt]]:
-    """``proxy_pass $scheme_var://$host_var:$port_var`` with each variable set once, to a
-    literal, by ``set`` in the same location (and no ``if`` that could set it otherwise): the
-    URL with the values in, and the ``set`` lines used. Otherwise the URL unchanged."""
-    names = [a or b for a, b in _VARIABLE.findall(url)]
-    if not names or data.has_if:
-        return url, []
-    values: dict[str, list[Stmt]] = {}
-    for stmt in data.sets:
-        if len(stmt.args) == 2 and stmt.args[0].startswith("$"):
-            values.setdefault(stmt.args[0][1:], []).append(stmt)
-    used = [values[n][0] for n in names if len(values.get(n, [])) == 1 and "$" not in values[n][0].args[1]]
-    if len(used) != len(names):
-        return url, []
-    by_name = {stmt.args[0][1:]: stmt.args[1] for stmt in used}
-    return _VARIABLE.sub(lambda m: by_name[m.group(1) or m.group(2)], url), list(dict.fromkeys(used))
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return False
 
 
 _ARG_COUNTS = {"proxy_set_header": (2,), "add_header": (2, 3), "proxy_hide_header": (1,), "allow": (1,),

@@ -1,15 +1,18 @@
 """nginx ``stream {}`` (L4 proxying) → tcp-mode IR frontends.
 
 A stream server has no names and no locations: its listeners, its ``allow``/``deny`` list (deny
-rules on the source address, the only matcher a tcp frontend has) and one ``proxy_pass``.
-``proxy_timeout`` is the idle timeout on both sides (the frontend's client and the upstream's
-server timeout), ``proxy_connect_timeout`` the upstream's connect timeout.
+rules on the source address, the only matcher a tcp frontend has) and one ``proxy_pass``, which
+may go through ``set`` variables (reader_runtime) or a checked ``split_clients`` (the nginx
+writer's DNS upstreams, provenance_dns). ``proxy_timeout`` is the idle timeout on both sides
+(the frontend's client and the upstream's server timeout), ``proxy_connect_timeout`` the
+upstream's connect timeout.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from ... import ir
+from .provenance_dns import set_target, use_dns_choice
 from .provenance_route_map import NONE as NO_ROUTE_MAPS
 from .provenance_stream import StreamClaim
 from .reader_actions import HANDLER_STATUS, access_rules, placeholder
@@ -17,12 +20,13 @@ from .reader_frontends import FrontendNames
 from .reader_http import Level, duration_of
 from .reader_ledger import Ledger, expand_includes
 from .reader_payload import Stmt
+from .reader_runtime import substitute_sets
 from .reader_servers import ListenSpec, group_sockets, parse_listen
 from .reader_upstreams import UpstreamNames, parse_proxy_pass
 
 STREAM_SETTINGS = frozenset({"allow", "deny", "proxy_timeout", "proxy_connect_timeout", "ssl_certificate",
-                             "ssl_certificate_key"})
-STREAM_SERVER_HANDLED = STREAM_SETTINGS | {"listen", "proxy_pass", "resolver", "return"}
+                             "ssl_certificate_key", "resolver_timeout"})
+STREAM_SERVER_HANDLED = STREAM_SETTINGS | {"listen", "proxy_pass", "resolver", "return", "set"}
 
 
 @dataclass(eq=False)
@@ -32,6 +36,7 @@ class StreamServer:
     listens: list[ListenSpec] = field(default_factory=list)
     proxy_pass: Stmt | None = None
     upstream: str | None = None
+    # Kept as raw text; 'set' lines too (in their place) unless the proxy_pass is read through them.
     unknown: list[Stmt] = field(default_factory=list)
     route_map: StreamClaim | None = None  # the checked routing of a route map (provenance_stream)
     close: Stmt | None = None  # 'return ""': nginx sends nothing and closes the connection
@@ -46,12 +51,15 @@ class StreamReader:
         self.frontend_names = frontend_names
         self.on_resolver = on_resolver
         self.route_maps = NO_ROUTE_MAPS  # what the writer's checked route maps account for
+        self.dns_choices: dict[str, ir.Upstream] = {}  # "$pxc_dns_x" -> its checked upstream (provenance_dns)
 
     def read_server(self, stmt: Stmt, parent: Level) -> StreamServer:
         server = StreamServer(stmt=stmt, level=Level(parent, "server"), route_map=self.route_maps.claim_of(stmt))
         keep = lambda s, message: server.unknown.append(s)
         for child in expand_includes(stmt.block or [], self.ledger, STREAM_SERVER_HANDLED, keep):
             self._directive(server, child)
+        if server.proxy_pass is not None and server.route_map is None:
+            server.upstream = self._target(server)  # now: nginx sets variables whatever the order
         if server.close is not None:
             if server.proxy_pass is None:
                 self.ledger.converted(server.close)  # what a TCP frontend without a default does
@@ -83,8 +91,6 @@ class StreamReader:
             server.proxy_pass = stmt
             if server.route_map is not None:
                 self.ledger.converted(stmt)  # the checked route map's variable: routed by the claim
-            else:
-                server.upstream = self._target(stmt)
         elif stmt.name == "resolver":
             self.on_resolver(stmt, server.level)
         elif stmt.name == "return" and stmt.args == [""] and server.close is None:
@@ -94,22 +100,38 @@ class StreamReader:
         else:
             server.unknown.append(stmt)
 
-    def _target(self, stmt: Stmt) -> str | None:
-        target = parse_proxy_pass(stmt.args[0], stream=True) if len(stmt.args) == 1 else None
-        if target is None:
+    def _target(self, server: StreamServer) -> str | None:
+        """The IR upstream of the server's proxy_pass, or None (reported)."""
+        stmt = server.proxy_pass
+        if len(stmt.args) != 1:
             self.ledger.invalid(stmt, 'invalid number of arguments in "proxy_pass" directive')
             return None
+        dns = self.dns_choices.get(stmt.args[0])
+        if dns is not None:  # the writer's split_clients over an upstream's DNS names
+            use_dns_choice(stmt, dns, server.level, self.ledger)
+            return dns.name
+        url, used_sets = substitute_sets(stmt.args[0], [s for s in server.unknown if s.name == "set"])
+        target = parse_proxy_pass(url, stream=True)
         if target.problem:
             self.ledger.unsupported(stmt, f"{target.problem}; the frontend answers nothing useful in the IR")
             return None
-        self.ledger.converted(stmt)
         explicit = self.names.explicit("stream", target.host)
-        if explicit is not None and target.port is None:
-            return explicit
-        if target.port is None:
-            self.ledger.invalid(stmt, f'no port in upstream "{target.host}"')
+        if target.port is None and explicit is None:
+            if used_sets:  # nginx cannot know before a connection comes
+                self.ledger.unsupported(stmt, f'no port in upstream "{url}" (nginx fails each connection at run '
+                                        "time); the frontend answers nothing useful in the IR")
+            else:
+                self.ledger.invalid(stmt, f'no port in upstream "{target.host}"')
             return None
-        return self.names.implicit("stream", target.host, target.port, stmt.span, mode="tcp")
+        self.ledger.converted(stmt)
+        for used in used_sets:
+            self.ledger.converted(used)
+            server.unknown.remove(used)
+        if target.port is None:
+            return explicit
+        resolver, said = set_target(stmt, target.host, used_sets, server.level, self.ledger)
+        return self.names.implicit("stream", target.host, target.port, stmt.span, mode="tcp", resolver=resolver,
+                                   said=said)
 
     # -- frontends ---------------------------------------------------------------------------
     def frontends(self, servers: list[StreamServer], upstreams: dict[str, ir.Upstream],
