@@ -45,10 +45,13 @@ def nginx_canonical(cfg: ir.Config) -> ir.Config:
     given = cfg.model_copy(deep=True)  # the timeouts before they are spelled (_tcp_timeouts)
     for up in cfg.upstreams:
         _upstream_spelling(up)
+        if up.resolver is not None and len(up.servers) == 1 and _mode(cfg, up) == "http":
+            # one DNS server is 'set $pxc_dns_x host' and 'proxy_pass http://$pxc_dns_x': port 80
+            up.servers[0].port = _first(up.servers[0].port, 80)
     for fe in cfg.frontends:
         # proxy_set_header (and so forwardfor) is read where the frontend proxies, and set per
         # server block: the defaults' forwardfor is each HTTP frontend's.
-        proxies = any(isinstance(a, ir.UseUpstream) for a in [*(r.action for r in fe.rules), fe.default])
+        proxies = any(isinstance(a, ir.UseUpstream) for a in _reachable_actions(cfg, fe))
         fe.forwardfor = proxies and (fe.forwardfor or cfg.defaults.forwardfor) and _mode(cfg, fe) == "http"
         fe.request_headers = _request_headers(fe) if proxies else []
         fe.response_headers = _response_headers(fe.response_headers)
@@ -56,6 +59,12 @@ def nginx_canonical(cfg: ir.Config) -> ir.Config:
     cfg.defaults.forwardfor = False
     _tls(cfg)
     _raw_spelling(cfg)
+    for res in cfg.resolvers:
+        # nameserver names come back from the writer's comment when they can name the
+        # nameservers (distinct), else as ns1, ns2, ...
+        if len({ns.name for ns in res.nameservers}) != len(res.nameservers):
+            for index, ns in enumerate(res.nameservers, 1):
+                ns.name = f"ns{index}"
     _tcp_timeouts(cfg, given)
     _default_timeouts(cfg)
     # the reader gives the http {} frontends first, then the stream {} ones
@@ -91,8 +100,8 @@ def _tcp_timeouts(cfg: ir.Config, given: ir.Config) -> None:
             u = own.get(upstream) or ir.Timeouts()
             connect = u.connect if u.connect is not None and u.connect != d.connect else None
             if any(v is not None for v in (fe_given.timeouts.client, u.server, u.tunnel)):
-                idle = _idle(_first(fe_given.timeouts.client, d.client), _first(u.server, d.server),
-                             _first(u.tunnel, d.tunnel))
+                server = _first(u.server, d.server) if upstream is not None else None
+                idle = _idle(_first(fe_given.timeouts.client, d.client), server, _first(u.tunnel, d.tunnel))
         if not tcp_only:
             connect, idle = _first(connect, stream_connect), _first(idle, stream_idle)
         fe.timeouts.client, fe.timeouts.http_request = idle, None  # http_request: HTTP only
@@ -217,6 +226,7 @@ def _frontend_losses(cfg: ir.Config, fe: ir.Frontend) -> None:
             fe.acls = []  # no named conditions, and no route map whose comments carry them
     if fe.stats is not None:
         fe.stats.refresh = None  # stub_status has no refresh
+        fe.stats.uri = fe.stats.uri.split("?", 1)[0]  # a location matches the path, not the query
         if fe.stats.users:
             # nginx.conf cannot hold the password file, so the page answers 403, which reads
             # back as a deny in its place (the writer keeps the routing as written).
@@ -253,7 +263,7 @@ def _until_unconditional(rules: list[ir.Rule]) -> list[ir.Rule]:
 
 
 def _http_routing(fe: ir.Frontend) -> None:
-    if fe.stats is not None and fe.stats.uri.split("?", 1)[0] == "/":
+    if _stats_everywhere(fe):
         # spelling: a stats page at / answers every request; what comes after it is never
         # reached and not written (P002).
         fe.rules, fe.default = [], None
@@ -298,16 +308,42 @@ def _logs(cfg: ir.Config) -> None:
 
 
 def _proxied(cfg: ir.Config) -> set[str]:
-    """The upstreams some frontend proxies to, where the writer writes it: not after a rule
-    without a condition, nor behind a stats page at / (they never match: P002)."""
-    found = set()
-    for fe in cfg.frontends:
-        if _mode(cfg, fe) == "http" and fe.stats is not None and fe.stats.uri.split("?", 1)[0] == "/":
-            continue
-        rules = _until_unconditional(fe.rules)
-        last = fe.rules[len(rules)].action if len(rules) < len(fe.rules) else fe.default
-        found |= {a.upstream for a in [*(r.action for r in rules), last] if isinstance(a, ir.UseUpstream)}
-    return found
+    """The upstreams some frontend proxies to, where nginx can reach it."""
+    return {a.upstream for fe in cfg.frontends for a in _reachable_actions(cfg, fe) if isinstance(a, ir.UseUpstream)}
+
+
+def _reachable_actions(cfg: ir.Config, fe: ir.Frontend) -> list:
+    """The actions of the rules nginx can reach, and then of the default: none after a rule
+    without a condition, nor behind a stats page every path reaches (they never match: P002)."""
+    if _mode(cfg, fe) == "http" and _stats_everywhere(fe):
+        return []
+    rules = _until_unconditional(fe.rules)
+    if _mode(cfg, fe) == "http":  # a rule every path matches is nginx's 'location /' too
+        every = next((i for i, rule in enumerate(rules) if _every_path(rule.condition, fe)), None)
+        if every is not None:
+            return [rule.action for rule in rules[:every + 1]]
+    last = fe.rules[len(rules)].action if len(rules) < len(fe.rules) else fe.default
+    return [*(rule.action for rule in rules), last]
+
+
+def _every_path(cond, fe: ir.Frontend, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a condition matches every request path (a prefix of "/" or "", or an ACL or
+    "or" holding one)."""
+    if isinstance(cond, ir.PathMatch):
+        return cond.op == "prefix" and any(value in ("", "/") for value in cond.values)
+    if isinstance(cond, ir.AnyOf):
+        return any(_every_path(item, fe, seen) for item in cond.items)
+    if isinstance(cond, ir.All) and len(cond.items) == 1:
+        return _every_path(cond.items[0], fe, seen)
+    if isinstance(cond, ir.AclRef) and cond.name not in seen:
+        acls = [acl for acl in fe.acls if acl.name == cond.name]
+        return len(acls) == 1 and _every_path(acls[0].condition, fe, seen | {cond.name})
+    return False
+
+
+def _stats_everywhere(fe: ir.Frontend) -> bool:
+    """A stats page at / (or ""): every request's path starts there."""
+    return fe.stats is not None and fe.stats.uri.split("?", 1)[0] in ("", "/")
 
 
 def _contexts(cfg: ir.Config) -> set[str]:

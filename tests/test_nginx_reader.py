@@ -582,6 +582,40 @@ def test_a_redirect_prefix_with_a_dollar_reads_back(prefix):
     assert back.frontends[0].default == ir.Redirect(code=301, prefix=prefix)
 
 
+def test_an_upstream_named_as_no_host_is_still_the_upstream():
+    """nginx takes 'upstream a.' and 'proxy_pass http://a.' (a literal host would be refused)."""
+    cfg, diags = read_ok("events {}\nhttp { upstream a. { server 10.0.0.1; }\n"
+                         " server { listen 80; location / { proxy_pass http://a.; } } }\n"
+                         "stream { upstream b. { server 10.0.0.2:5432; } server { listen 5432; proxy_pass b.; } }\n")
+    assert [fe.default for fe in cfg.frontends] == [ir.UseUpstream(upstream="a."), ir.UseUpstream(upstream="b.")]
+    assert not [d for d in diags if d.code == "I001"]
+
+
+def test_the_writers_relative_redirect_reads_back_without_a_word():
+    """absolute_redirect off is what keeps a relative Location as the IR sends it."""
+    from proxyc.dialects.nginx.writer import write
+
+    cfg = load("frontend w {\n    listen :80\n    default redirect prefix /new code 301\n}\n", "r.pxc")
+    back, diags = read_ok(write(cfg)[0])
+    assert back.frontends[0].default == ir.Redirect(code=301, prefix="/new")
+    assert [d for d in diags if d.severity != "info"] == []
+
+
+@pytest.mark.parametrize("servers", [["10.0.0.1:80"], ["10.0.0.1:80", "db.internal:80"]])
+def test_a_dns_upstream_of_addresses_keeps_its_resolver(servers):
+    """The writer's set / split_clients is an upstream with a resolver even when nginx needs
+    none to reach an address."""
+    from proxyc.dialects.nginx.writer import write
+
+    lines = "".join(f"    server n{i} {host}\n" for i, host in enumerate(servers, 1))
+    cfg = load("resolvers dns {\n    nameserver ns1 10.0.0.53:53\n}\n"
+               f"upstream app {{\n    resolver dns\n{lines}}}\n"
+               "frontend w {\n    listen :80\n    default app\n}\n", "d.pxc")
+    back, _ = read_ok(write(cfg)[0])
+    assert back.upstreams[0].resolver == "dns"
+    assert [s.name for s in back.upstreams[0].servers] == [f"n{i}" for i in range(1, len(servers) + 1)]
+
+
 def test_return_wins_over_deny_in_the_same_location():
     cfg, _ = read_ok(http("server { listen 80; location / { deny all; return 200 ok; } }"))
     assert rule_list(cfg.frontends[0]) == [("default", "ok")]
@@ -1018,8 +1052,8 @@ def test_the_not_exact_list_is_exactly_the_cases_that_differ():
 # P001s about what nginx does differently, where the IR still comes back whole (a DNS
 # upstream's message says "lost: ..." when something is lost).
 BEHAVIOUR_ONLY = ("stub_status reports connection counters", "one idle timeout for both sides",
-                  "cannot tell an empty", "matches paths without the query string",
-                  "re-resolves DNS names only through a variable proxy_pass")
+                  "cannot tell an empty",
+                  "re-resolves DNS names only through a variable proxy_pass", "resolver has no retries setting")
 
 
 def routing_not_carried(cfg: ir.Config) -> bool:

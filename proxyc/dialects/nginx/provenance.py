@@ -29,7 +29,8 @@ def routing_comments(fe: ir.Frontend, *, with_stats: bool = False) -> list[str]:
     writer = _Writer()
     lines = []
     if with_stats and fe.stats is not None:
-        lines.append(writer.stats(ir.Stats(uri=fe.stats.uri)))  # refresh and realm: nginx has neither
+        # nginx has neither refresh nor realm, and serves the page for the path part (P001)
+        lines.append(writer.stats(ir.Stats(uri=fe.stats.uri.split("?", 1)[0])))
         if fe.stats.users:
             lines.append(f"{STATS_CLOSED} {len(fe.stats.users)}")
     lines += [writer.acl(acl, 0) for acl in fe.acls] + [writer.rule(rule) for rule in fe.rules]

@@ -149,15 +149,21 @@ def set_target(stmt: Stmt, host: str, used_sets: list[Stmt], level: Level,
     finds when the one ``set`` is the writer's, for ``UpstreamNames.implicit``."""
     if not used_sets:
         return None, _NO_NAMES
+    said = single_dns_names(used_sets[0]) if len(used_sets) == 1 else _NO_NAMES
+    if said[0] is not None and level.resolver() is not None:
+        # The writer's DNS upstream: its resolver is the one written here, even for an address.
+        return level.resolver(), said
     resolver = run_time_resolver(stmt, host, level, ledger)
-    return resolver, single_dns_names(used_sets[0]) if len(used_sets) == 1 and resolver is not None else _NO_NAMES
+    return resolver, said if resolver is not None else _NO_NAMES
 
 
 def use_dns_choice(stmt: Stmt, upstream: ir.Upstream, level: Level, ledger: Ledger) -> None:
     """A ``proxy_pass`` to the writer's checked split_clients over an upstream's DNS names:
     that upstream, resolved by the resolver in scope (the first proxy_pass to it decides)."""
     ledger.converted(stmt)
-    resolver = run_time_resolver(stmt, upstream.servers[0].host, level, ledger)
+    # The writer's split_clients is an upstream with a resolver: the one in scope, even when its
+    # first server is an address (reported when there is none and a name needs one).
+    resolver = level.resolver() or run_time_resolver(stmt, upstream.servers[0].host, level, ledger)
     if upstream.resolver is None:
         upstream.resolver = resolver
     elif resolver != upstream.resolver:

@@ -122,7 +122,7 @@ def check_route_maps(http_items: list[Stmt]) -> RouteMaps:
 
 def _route_mapped(server: Stmt) -> bool:
     """A server block the writer wrote as a route map with its routing in comments."""
-    if not any((text := provenance.payload(c)) is not None and text.split(" ", 1)[0] in ROUTING_KEYWORDS
+    if not any((text := provenance.payload(c)) is not None and text.split(" ", 1)[0] in (*ROUTING_KEYWORDS, "stats")
                for c in server.comments):
         return False
     return any(child.name == "location" and child.args[:1] and child.args[0].startswith("@pxc_")

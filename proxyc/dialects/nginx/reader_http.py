@@ -295,6 +295,10 @@ class ServerReader:
         elif self.route_maps.explains(stmt):  # an if of a checked route map: its routing is the frontend's
             for inner in stmt.walk():
                 self.ledger.converted(inner)
+        elif name == "absolute_redirect" and stmt.args in (["off"], ["on"]):
+            # off: a relative Location stays relative, as the IR's redirects send it (the writer
+            # writes it for them); on is nginx's default.
+            self.ledger.converted(stmt)
         elif name in CLIENT_TIMEOUTS:
             self.ledger.unsupported(stmt, f"{name} per location is not modelled (the IR sets client timeouts "
                                     "per frontend)")
@@ -405,6 +409,10 @@ class ServerReader:
             return ir.UseUpstream(upstream=dns.name, span=stmt.span)
         url, used_sets = substitute_sets(stmt.args[0], data.sets, has_if=data.has_if)
         target = parse_proxy_pass(url, stream=False)
+        named = (self.names.explicit("http", target.upstream)
+                 if target.problem and target.upstream and not used_sets else None)
+        if named is not None:
+            target.host, target.problem = target.upstream, None  # an upstream {} named as no host is
         if target.problem:
             self.ledger.unsupported(stmt, f"{target.problem}; the route answers {HANDLER_STATUS} in the IR")
             return placeholder(HANDLER_STATUS, stmt.span)

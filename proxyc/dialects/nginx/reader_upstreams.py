@@ -312,7 +312,9 @@ def parse_proxy_pass(url: str, *, stream: bool) -> ProxyTarget:
     hostport, slash, uri = rest.partition("/")
     host, port, problem = parse_address(hostport)
     if problem:
-        return ProxyTarget(problem=problem)
+        # Still the name of an upstream {} block when one has it (nginx takes 'upstream a.'):
+        # the caller asks (``upstream``), the problem stands for a literal host.
+        return ProxyTarget(upstream=hostport, uri=slash + uri, tls=tls, problem=problem)
     return ProxyTarget(upstream=host, host=host, port=port, uri=slash + uri, tls=tls)
 
 

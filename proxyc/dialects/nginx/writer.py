@@ -802,8 +802,10 @@ class _Writer:
         if u.connect is not None and u.connect != d.connect:
             out.directive("proxy_connect_timeout", duration(u.connect))
         if any(v is not None for v in (fe.timeouts.client, u.server, u.tunnel)):
-            idle = self._stream_idle(_first(fe.timeouts.client, d.client), _first(u.server, d.server),
-                                     _first(u.tunnel, d.tunnel), fe)
+            # Without a default upstream (a route map that closes the rest) no one upstream's
+            # server side is this server's: the client side decides.
+            server = _first(u.server, d.server) if up is not None else None
+            idle = self._stream_idle(_first(fe.timeouts.client, d.client), server, _first(u.tunnel, d.tunnel), fe)
             if idle is not None:
                 out.directive("proxy_timeout", duration(idle))
 
