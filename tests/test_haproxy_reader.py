@@ -418,7 +418,9 @@ def writes_everything(diags) -> bool:
     return not [d for d in diags if d.severity == "error" or d.code == "P003"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# derandomize: the same examples on every run (CI); tests/fuzz_long.py --round-trips searches on.
+@settings(max_examples=60, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(configs(comments=False))
 def test_generated_configs_read_back_exactly(cfg):
     """For any IR in the writer's spelling (``canonical``) that the writer writes completely,
@@ -437,7 +439,8 @@ def test_generated_configs_read_back_exactly(cfg):
     assert write(back)[0] == text
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=40, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(configs())
 def test_the_writer_spelling_routes_as_the_ir(cfg):
     """``canonical`` changes how an IR is said, not where a request goes: the same upstream,

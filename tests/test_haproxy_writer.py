@@ -306,6 +306,18 @@ def test_condition_too_large_for_dnf_is_an_error():
     assert "use_backend a if" not in text
 
 
+@pytest.mark.parametrize("uri", ["}", "{", "-x", "/a b"])
+def test_the_stats_guard_is_valid_for_any_uri(uri):
+    """The rules before the stats page exclude it; HAProxy ends an anonymous ACL at any "}"
+    word, quoted or not, so that page needs a named ACL (found by the generated round trip)."""
+    from proxyc.dialects.haproxy.reader import read
+
+    cfg = load(f'frontend web {{\n    listen :80\n    stats uri "{uri}"\n    deny 425\n}}\n', "s.pxc")
+    text, _ = write(cfg)
+    assert check_haproxy(text).ok, text
+    assert read(text, "s.cfg")[0].frontends[0] == cfg.frontends[0]
+
+
 def test_stats_user_with_colon_and_header_value_with_line_break_are_rejected():
     cfg = load('frontend f {\n    listen :80\n    stats uri /s\n    request_header set X-A ok\n    default a\n}\n'
                + UPSTREAMS, "t.pxc")

@@ -191,6 +191,10 @@ class ConditionWriter:
             return ALWAYS if negated else NEVER
         return [(Literal(self._anonymous(matcher), negated),)]
 
+    def atom(self, matcher: ir.Node) -> str:
+        """One matcher as a condition word: an anonymous ACL, or a named one where it must be."""
+        return self._anonymous(matcher)
+
     def _anonymous(self, matcher: ir.Node) -> str:
         expr = self._expression(matcher)
         if "}" not in _pattern_values(matcher):

@@ -287,8 +287,10 @@ class FrontendWriter:
         if stats is None or self.mode != "http":
             return None
         try:
-            flags_end = "-- " if stats.uri.startswith(("-", "(")) else ""  # as for any pattern
-            return Literal("{ path_beg " + flags_end + self.ctx.word(stats.uri, stats, "stats uri") + " }", negated=True)
+            # As any path prefix is written: "--" before a value that looks like a flag, and a
+            # named ACL for "}", which would end an anonymous one.
+            page = ir.PathMatch(op="prefix", values=[stats.uri], span=stats.span)
+            return Literal(self.conditions.atom(page), negated=True)
         except Unwritable:
             return None
 
