@@ -176,8 +176,18 @@ def _upstream_losses(cfg: ir.Config, up: ir.Upstream) -> None:
         bal.choices = 2  # nginx's random picks the less loaded of two
     if bal.algorithm in _NO_BACKUP:  # nginx refuses backup servers with these
         up.servers = [s for s in up.servers if not s.backup]
+    elif up.resolver is None and all(s.backup for s in up.servers):
+        for server in up.servers:  # and an upstream of backups only: they are written as primaries
+            server.backup = False
+    if up.passive is not None and up.passive.fail_timeout is not None:
+        up.passive.fail_timeout = _whole_seconds(up.passive.fail_timeout)
     if _mode(cfg, up) == "tcp":  # a stream server needs a port
         up.servers = [s for s in up.servers if s.port is not None]
+
+
+def _whole_seconds(ms: int) -> int:
+    """nginx reads fail_timeout and a resolver's valid= in whole seconds: rounded up."""
+    return -(-ms // 1000) * 1000
 
 
 def _upstream_spelling(up: ir.Upstream) -> None:
@@ -366,6 +376,9 @@ def _resolvers(cfg: ir.Config) -> None:
             up.resolver = up.timeouts.connect = up.timeouts.server = None
     used = {up.resolver for up in cfg.upstreams if up.resolver is not None}
     cfg.resolvers = [res for res in cfg.resolvers if res.name in used]
+    for res in cfg.resolvers:
+        if res.hold_valid is not None:
+            res.hold_valid = _whole_seconds(res.hold_valid)
 
 
 def _modes(cfg: ir.Config) -> None:

@@ -152,6 +152,10 @@ def canonical(cfg: ir.Config) -> ir.Config:
     Each step is a documented choice of the writer (or a fact of HAProxy) that the reader
     cannot undo; each keeps the IR's meaning except where noted."""
     cfg = cfg.model_copy(deep=True)
+    for fe in cfg.frontends:  # a stats user given twice: HAProxy keeps the first (P001)
+        if fe.stats is not None:
+            seen: set[str] = set()
+            fe.stats.users = [u for u in fe.stats.users if not (u.user in seen or seen.add(u.user))]
     # 'option forwardfor' is written on every http frontend, not in defaults.
     if cfg.defaults.forwardfor:
         cfg.defaults.forwardfor = False

@@ -329,8 +329,24 @@ def test_balancing_methods():
     assert "        random;\n" in text
     assert "        hash $request_uri;\n        server 10.0.0.1:80 weight=3 max_conns=7;\n" \
            "        server 10.0.0.2 down;\n" in text
-    assert "        server 10.0.0.2:80 max_fails=2 fail_timeout=1500ms backup;\n" in text
+    assert "        server 10.0.0.2:80 max_fails=2 fail_timeout=2s backup;\n" in text
     assert "        ip_hash;\n" in text
+
+
+def test_whole_second_parameters_are_rounded_up_and_reported():
+    """nginx reads fail_timeout and a resolver's valid= in whole seconds ("ms" fails nginx -t),
+    and refuses an upstream of backup servers only: written as primaries."""
+    cfg = load("resolvers dns {\n    nameserver ns1 127.0.0.53:53\n    hold_valid 1500ms\n}\n"
+               "upstream a {\n    resolver dns\n    server s1 app.internal:80\n}\n"
+               "upstream b {\n    passive max_fails 2 fail_timeout 1500ms\n    server s1 127.0.0.1:81 backup\n}\n"
+               "frontend f {\n    listen 127.0.0.1:80\n    use a if path prefix /a\n    default b\n}\n", "s.pxc")
+    text, diags = write(cfg)
+    assert "resolver 127.0.0.53:53 valid=2s;" in text
+    assert "server 127.0.0.1:81 max_fails=2 fail_timeout=2s;" in text
+    assert sorted(d.message.split(":")[0] for d in diags if d.code == "P001" and d.severity == "warning") == [
+        "nginx 1.22 re-resolves DNS names only through a variable proxy_pass", "nginx's fail_timeout takes whole seconds",
+        "nginx's valid takes whole seconds", "upstream 'b' has backup servers only, which nginx refuses"]
+    assert check_nginx(text).ok, text
 
 
 BALANCING = """
@@ -363,7 +379,7 @@ upstream u4 {
 }
 upstream u5 {
     balance least_conn
-    passive max_fails 2 fail_timeout 1500ms
+    passive max_fails 2 fail_timeout 2s
     server a 10.0.0.1:80
     server b 10.0.0.2:80 backup
 }

@@ -27,7 +27,7 @@ def backend_section(ctx: Context, up: ir.Upstream) -> Section:
     mode = ctx.upstream_mode(up)
     if mode != ctx.cfg.defaults.mode:
         section.add(f"mode {mode}")
-    section.add(*balance_lines(ctx, up))
+    section.add(*balance_lines(ctx, up, mode))
     section.add(*sticky_cookie_lines(ctx, up, mode))
     section.add(*health_lines(ctx, up))
     if sum(1 for s in up.servers if s.backup) > 1:
@@ -53,12 +53,17 @@ def backend_section(ctx: Context, up: ir.Upstream) -> Section:
 # ---------------------------------------------------------------------- balancing
 
 @lines_or_none
-def balance_lines(ctx: Context, up: ir.Upstream) -> list[str]:
+def balance_lines(ctx: Context, up: ir.Upstream, mode: str) -> list[str]:
     bal = up.balance
     algorithm = BALANCE_KEYWORDS.get(bal.algorithm)
     if bal.algorithm == "random":
         # HAProxy's plain `random` draws 2 and keeps the less loaded; the IR's (nginx's) draws 1.
         algorithm = f"random({bal.choices or 1})"
+    elif bal.algorithm == "hash" and mode == "tcp" and bal.key is not None:
+        # HAProxy warns ("Layer 7 hash not possible") and balances round robin: said here.
+        ctx.diags.error(bal.span or up.span, "P001", f"hash {bal.key} needs HTTP; TCP upstream {up.name!r} "
+                        "balances round robin instead")
+        return []
     elif bal.algorithm == "hash":
         algorithm = _hash_balance(ctx, bal)
         if algorithm is None:
@@ -164,6 +169,11 @@ def server_lines(ctx: Context, up: ir.Upstream, srv: ir.Server, mode: str, names
     name = ctx.name_for(names, srv.name, srv.name, srv, "server")
     address = ctx.word(format_address(srv.host, srv.port or DEFAULT_SERVER_PORT), srv, "server address")
     if srv.count is not None:
+        if ":" in name:  # a server name may hold ':', a server-template prefix may not
+            prefix = names.fresh(("template", srv.name), name.replace(":", "_"))
+            ctx.diags.warning(srv.span, "P003", f"server-template prefix {name!r} is written as {prefix!r}: "
+                              "HAProxy allows no ':' there")
+            name = prefix
         head = f"server-template {name} {srv.count} {address}"
         if up.resolver is None:
             ctx.diags.warning(srv.span, "P001", f"server {srv.name!r} has count {srv.count} but upstream "
@@ -216,7 +226,7 @@ def _nameserver_line(ctx: Context, ns: ir.Nameserver, names: NameTable) -> list[
         ctx.diags.warning(ns.span, "P001", f"HAProxy needs an IP address for a nameserver, not {ns.address!r}; "
                           "it is left out", hint="write the DNS server's address")
         return []
-    name = ctx.name_for(names, ns.name, ns.name, ns, "nameserver")
+    name = ctx.name_for(names, id(ns), ns.name, ns, "nameserver")  # two of one name: the second is renamed
     return [f"nameserver {name} {ctx.word(format_address(ns.address, ns.port), ns, 'nameserver address')}"]
 
 

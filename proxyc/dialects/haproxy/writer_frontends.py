@@ -158,10 +158,16 @@ class FrontendWriter:
         lines = ["stats enable", f"stats uri {self.ctx.word(stats.uri, stats, 'stats uri')}"]
         if stats.refresh is not None:
             lines.append(f"stats refresh {self.ctx.duration(stats.refresh, stats, 'stats refresh')}")
+        seen = set()
         for user in stats.users:
             if ":" in user.user:
                 self.ctx.diags.error(user.span, "P003", f"stats user {user.user!r} contains ':'; not written")
                 continue
+            if user.user in seen:  # HAProxy would warn and ignore it
+                self.ctx.diags.warning(user.span, "P001", f"stats user {user.user!r} is given twice: HAProxy "
+                                       "keeps the first password; this one is not written")
+                continue
+            seen.add(user.user)
             lines.append(f"stats auth {self.ctx.word(f'{user.user}:{user.password}', user, 'stats auth')}")
         if stats.realm is not None:
             lines.append(f"stats realm {self.ctx.header_word(stats.realm, stats, 'stats realm')}")

@@ -109,6 +109,12 @@ class UpstreamWriter:
             return plan
         plan.balance = self._balance(up, context)
         forbids_backup = up.balance.algorithm in _NO_BACKUP and plan.balance != []
+        # nginx refuses an upstream of backup servers only ("no servers in upstream"); with no
+        # primary, HAProxy sends everything to the backups, so they are written as primaries.
+        no_primary = not any(not srv.backup for srv in up.servers)
+        if no_primary and up.servers and not forbids_backup:
+            self.diags.warning(up.span, "P001", f"upstream {up.name!r} has backup servers only, which nginx "
+                               "refuses: they are written as primaries (HAProxy uses them so when there is none)")
         for srv in up.servers:
             if srv.backup and forbids_backup:
                 # Lossy, not wrong: the output is valid and routes the same while a primary is
@@ -118,7 +124,7 @@ class UpstreamWriter:
                                    f"server {srv.name!r} is left out of the nginx output, so nginx answers "
                                    "502 when every primary is down")
                 continue
-            args = self._server_args(up, srv, context)
+            args = self._server_args(up, srv, context, backup=srv.backup and not no_primary)
             if args is not None:
                 plan.servers.append((srv, args))
         if plan.empty:
@@ -219,7 +225,7 @@ class UpstreamWriter:
             return address
         return None
 
-    def _server_args(self, up: ir.Upstream, srv: ir.Server, context: Context) -> list[Tok] | None:
+    def _server_args(self, up: ir.Upstream, srv: ir.Server, context: Context, *, backup: bool) -> list[Tok] | None:
         address = self._address(srv, context)
         if address is None:
             return None
@@ -232,14 +238,23 @@ class UpstreamWriter:
             if up.passive.max_fails is not None:
                 args.append(lit(f"max_fails={up.passive.max_fails}"))
             if up.passive.fail_timeout is not None:
-                args.append(lit(f"fail_timeout={ir.format_duration(up.passive.fail_timeout)}"))
-        if srv.backup:
+                args.append(lit(f"fail_timeout={self._seconds(up.passive.fail_timeout, up.passive, 'fail_timeout')}"))
+        if backup:
             args.append(lit("backup"))
         if srv.weight == 0 and not srv.down:
             self.diags.warning(srv.span, "P001", f"nginx has no weight 0; server {srv.name!r} is marked down")
         if srv.down or srv.weight == 0:
             args.append(lit("down"))
         return args
+
+    def _seconds(self, ms: int, node: ir.Node, what: str) -> str:
+        """A duration for a parameter nginx reads in whole seconds (fail_timeout, resolver
+        valid=; "ms" makes nginx -t fail): rounded up, reported when that changes it."""
+        seconds = -(-ms // 1000)
+        if seconds * 1000 != ms:
+            self.diags.warning(node.span, "P001", f"nginx's {what} takes whole seconds: "
+                               f"{ir.format_duration(ms)} is written as {seconds}s")
+        return f"{seconds}s"
 
     def _dns_target(self, up: ir.Upstream, resolver: ir.Resolver, context: Context) -> DnsTarget:
         lost = ["balancing" if up.balance.algorithm != "round_robin" else None,
@@ -417,7 +432,7 @@ class UpstreamWriter:
             self.diags.error(resolver.span, "P001", f"resolver {resolver.name!r} has no usable nameserver")
             return
         self.resolvers_written.add(resolver.name)
-        valid = [lit(f"valid={ir.format_duration(resolver.hold_valid)}")] if resolver.hold_valid else []
+        valid = [lit(f"valid={self._seconds(resolver.hold_valid, resolver, 'valid')}")] if resolver.hold_valid else []
         # What nginx's resolver has no place for; it changes nothing nginx does.
         said = resolver_comment(resolver.name, names, resolver.retries)
         out.comments([said] if said is not None else [])
