@@ -169,6 +169,8 @@ def _upstream_losses(cfg: ir.Config, up: ir.Upstream) -> None:
         if server.weight == 0:  # no weight 0: such a server is marked down
             server.down = True
             server.weight = 1
+    if _mode(cfg, up) == "tcp":  # a stream server needs a port
+        up.servers = [s for s in up.servers if s.port is not None]
     bal = up.balance
     if bal.algorithm == "first":  # no 'first available': round robin
         up.balance = ir.Balance(span=bal.span, comments=bal.comments)
@@ -181,8 +183,6 @@ def _upstream_losses(cfg: ir.Config, up: ir.Upstream) -> None:
             server.backup = False
     if up.passive is not None and up.passive.fail_timeout is not None:
         up.passive.fail_timeout = _whole_seconds(up.passive.fail_timeout)
-    if _mode(cfg, up) == "tcp":  # a stream server needs a port
-        up.servers = [s for s in up.servers if s.port is not None]
 
 
 def _whole_seconds(ms: int) -> int:

@@ -111,7 +111,7 @@ class UpstreamWriter:
         forbids_backup = up.balance.algorithm in _NO_BACKUP and plan.balance != []
         # nginx refuses an upstream of backup servers only ("no servers in upstream"); with no
         # primary, HAProxy sends everything to the backups, so they are written as primaries.
-        no_primary = not any(not srv.backup for srv in up.servers)
+        no_primary = not any(not srv.backup and (srv.port is not None or context == "http") for srv in up.servers)
         if no_primary and up.servers and not forbids_backup:
             self.diags.warning(up.span, "P001", f"upstream {up.name!r} has backup servers only, which nginx "
                                "refuses: they are written as primaries (HAProxy uses them so when there is none)")
