@@ -22,12 +22,12 @@ from proxyc.routing import Request, route
 
 try:
     from golden_cases import cases, load_case
-    from helpers import client_view, require_binary, sample_requests, without_raw
+    from helpers import require_binary, sample_requests, without_raw
     from nginx_canonical import nginx_canonical
     from strategies import configs
 except ImportError:  # run from the repository root
     from tests.golden_cases import cases, load_case
-    from tests.helpers import client_view, require_binary, sample_requests, without_raw
+    from tests.helpers import require_binary, sample_requests, without_raw
     from tests.nginx_canonical import nginx_canonical
     from tests.strategies import configs
 

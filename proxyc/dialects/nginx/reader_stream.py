@@ -217,8 +217,8 @@ class StreamReader:
                 stmt = _below(server.level, key, defaults_level)
                 first = seen.setdefault(server.timed_upstream, stmt)
                 if duration_of(first) != duration_of(stmt):
-                    self.ledger.lossy(stmt or server.stmt, f"{key} for upstream {server.timed_upstream} differs between "
-                                      "the servers using it; the IR has one per upstream")
+                    self.ledger.lossy(stmt or server.stmt, f"{key} for upstream {server.timed_upstream} differs "
+                                      "between the servers using it; the IR has one per upstream")
             for name, stmt in seen.items():
                 if stmt is not None and name in upstreams:
                     setattr(upstreams[name].timeouts, field_name, duration_of(stmt))
