@@ -409,10 +409,8 @@ class ServerReader:
             return ir.UseUpstream(upstream=dns.name, span=stmt.span)
         url, used_sets = substitute_sets(stmt.args[0], data.sets, has_if=data.has_if)
         target = parse_proxy_pass(url, stream=False)
-        named = (self.names.explicit("http", target.upstream)
-                 if target.problem and target.upstream and not used_sets else None)
-        if named is not None:
-            target.host, target.problem = target.upstream, None  # an upstream {} named as no host is
+        if not used_sets:  # a literal target, not one read through set values
+            target = self.names.named("http", target)
         if target.problem:
             self.ledger.unsupported(stmt, f"{target.problem}; the route answers {HANDLER_STATUS} in the IR")
             return placeholder(HANDLER_STATUS, stmt.span)

@@ -112,10 +112,8 @@ class StreamReader:
             return dns.name
         url, used_sets = substitute_sets(stmt.args[0], [s for s in server.unknown if s.name == "set"])
         target = parse_proxy_pass(url, stream=True)
-        named = (self.names.explicit("stream", target.upstream)
-                 if target.problem and target.upstream and not used_sets else None)
-        if named is not None:
-            target.host, target.problem = target.upstream, None  # an upstream {} named as no host is
+        if not used_sets:  # a literal target, not one read through set values
+            target = self.names.named("stream", target)
         if target.problem:
             self.ledger.unsupported(stmt, f"{target.problem}; the frontend answers nothing useful in the IR")
             return None

@@ -64,6 +64,13 @@ class UpstreamNames:
     def explicit(self, context: str, name: str) -> str | None:
         return self._explicit.get((context, name.lower()))
 
+    def named(self, context: str, target: ProxyTarget) -> ProxyTarget:
+        """``target`` as nginx reads it: a name that is no valid host (nginx takes
+        'upstream a.' and 'proxy_pass http://a.') is still an ``upstream {}`` block of that name."""
+        if target.problem and target.upstream and self.explicit(context, target.upstream) is not None:
+            target.host, target.problem = target.upstream, None
+        return target
+
     def implicit(self, context: str, host: str, port: int | None, span: ir.Span, mode: str | None,
                  resolver: str | None = None, said: tuple[str | None, str | None, int | None] = (None, None, None)
                  ) -> str:
