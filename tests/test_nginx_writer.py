@@ -349,6 +349,35 @@ def test_whole_second_parameters_are_rounded_up_and_reported():
     assert check_nginx(text).ok, text
 
 
+def test_what_nginx_has_no_place_for_is_reported_where_it_is_said():
+    """Nothing of the IR leaves the nginx output without a P001 at its line: a resolvers section
+    and log targets nothing uses, the resolver and timeouts of an upstream nothing proxies to,
+    the timeouts of an upstream a TCP route map chooses, ACLs of a TCP frontend without rules."""
+    cfg = load(
+        "log syslog 127.0.0.1:514\n"                                           # 1
+        "resolvers dns {\n    nameserver ns1 127.0.0.53:53\n}\n"            # 2-4
+        "upstream idle {\n    resolver dns\n    timeout connect 2s\n"         # 5-7
+        "    server s1 127.0.0.1:81\n    server s2 127.0.0.1:82\n}\n"        # 8-10
+        "upstream pg {\n    mode tcp\n    server s1 127.0.0.1:5432\n}\n"     # 11-14
+        "upstream replica {\n    mode tcp\n    timeout server 5s\n"          # 15-17
+        "    server s1 127.0.0.1:5433\n}\n"                                     # 18-19
+        "frontend db {\n    listen 127.0.0.1:5432\n    mode tcp\n"            # 20-22
+        "    use replica if source 10.0.0.0/8\n    default pg\n}\n"           # 23-25
+        "frontend other {\n    listen 127.0.0.1:5433\n    mode tcp\n"         # 26-28
+        "    acl inside source 10.0.0.0/8\n    default pg\n}\n", "r.pxc")     # 29-31
+    text, diags = write(cfg)
+    reported = sorted((d.line, d.message.split(":")[0]) for d in diags if d.code == "P001")
+    assert reported == [
+        (1, "nginx logs requests only"),
+        (2, "resolvers 'dns' serves no upstream a frontend proxies to"),
+        (5, "nginx 1.22 re-resolves DNS names only through a variable proxy_pass"),
+        (5, "upstream 'idle' is used by no frontend, and nginx sets resolvers and proxy timeouts where it proxies"),
+        (15, "upstream 'replica' is chosen by a TCP routing rule (rule 1)"),
+        (29, "TCP frontend 'other' has ACLs but no rule uses them"),
+    ], [str(d) for d in diags]
+    assert check_nginx(text).ok, text
+
+
 BALANCING = """
 frontend f {
     listen :80

@@ -31,6 +31,11 @@ UPSTREAM_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU
 SPLIT_KEYS: dict[Context, str] = {"http": "$request_id", "stream": "$connection"}
 
 
+def left_out(things: list[str]) -> str:
+    """'a is left out', 'a and b are left out'."""
+    return f"{' and '.join(things)} {'are' if len(things) > 1 else 'is'} left out"
+
+
 def duration(ms: int) -> Tok:
     return lit(ir.format_duration(ms))
 
@@ -342,7 +347,7 @@ class UpstreamWriter:
             if lost:
                 self.diags.warning(up.span, "P001", f"upstream {up.name!r} is used by no frontend, and nginx sets "
                                    "resolvers and proxy timeouts where it proxies: "
-                                   f"{' and '.join(lost)} {'are' if len(lost) > 1 else 'is'} left out")
+                                   + left_out(lost))
         for resolver in self.cfg.resolvers:
             if resolver.name not in self.resolvers_written:
                 self.diags.warning(resolver.span, "P001", f"resolvers {resolver.name!r} serves no upstream a frontend "
