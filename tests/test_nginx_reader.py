@@ -1147,6 +1147,11 @@ def test_nginx_canonical_keeps_every_route_of_generated_configs(cfg):
         assert nginx_view(spelled, request) == nginx_view(lost, request), request
 
 
+def without_provenance(text: str) -> str:
+    """A written config with its '# proxyc:' comments taken out, as if written by hand."""
+    return "\n".join(line for line in text.split("\n") if "# proxyc:" not in line)
+
+
 def _lab2_text() -> str:
     from proxyc.dialects.nginx.writer import write
 
@@ -1157,7 +1162,7 @@ def test_without_the_provenance_comments_a_written_config_imports_as_hand_writte
     """The comments change nothing nginx does: stripped, the config reads as any other (ACLs
     inlined, made-up names) and routes every request the same."""
     text = _lab2_text()
-    stripped = "\n".join(line for line in text.split("\n") if "# proxyc:" not in line)
+    stripped = without_provenance(text)
     cfg, _ = read_ok(stripped)
     original = nginx_canonical(load_case(dict(CASES)["haproxy-lab2-path-acls"]))
     assert [fe.name for fe in cfg.frontends] == ["http_8404", "http_80"]
@@ -1245,7 +1250,7 @@ def test_a_route_body_edited_by_hand_is_read_as_edited():
 
 
 def test_a_route_map_without_its_comments_imports_as_hand_written():
-    text = "\n".join(line for line in _host_routing_text().split("\n") if "# proxyc:" not in line)
+    text = without_provenance(_host_routing_text())
     cfg, diags = read(text, "stripped.conf")
     assert cfg.frontends[0].rules == [] and len(cfg.raw) == 7
     assert any("named location @pxc_edge_r1" in d.message for d in diags)
@@ -1319,7 +1324,7 @@ def test_a_closing_group_that_another_server_uses_stays_an_upstream():
 
 
 def test_a_stream_route_map_without_its_comments_imports_as_hand_written():
-    text = "\n".join(line for line in _tcp_source_text().split("\n") if "# proxyc:" not in line)
+    text = without_provenance(_tcp_source_text())
     cfg, diags = read(text, "stripped.conf")
     assert cfg.frontends[0].rules == [] and len(cfg.raw) == 3
     assert any("uses variables" in d.message for d in diags)
