@@ -18,9 +18,8 @@ from proxyc import ir
 from proxyc.dialects.nginx.logs import SEVERITY, SYSLOG_FACILITIES
 from proxyc.dialects.nginx.provenance import closed_stats_rule
 from proxyc.dialects.nginx.reader_upstreams import NGINX_FAIL_TIMEOUT, NGINX_MAX_FAILS
+from proxyc.dialects.nginx.writer import _CONTEXT_OF_MODE
 from proxyc.dialects.nginx.writer_upstreams import _NO_BACKUP
-
-_CONTEXT_OF_MODE = {"http": "http", "tcp": "stream"}
 
 
 def nginx_losses(cfg: ir.Config) -> ir.Config:
